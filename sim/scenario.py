@@ -1,0 +1,258 @@
+"""Reading scenario files: YAML, ``extends``, ``--set`` overrides, validation, clear errors.
+
+``load_scenario(path, overrides)`` returns a validated ``ScenarioFile`` or raises ``UserError``
+with one readable message naming the file, the key path and what was expected (and, for a
+misspelt key, the nearest valid one). Nothing is written on the way.
+
+Rules:
+- ``extends: other.yaml`` (relative to the file) loads the parent first; the child's mappings are
+  merged key by key into the parent's, anything else (numbers, lists, strings) replaces. A
+  time-phased mapping therefore adds or replaces steps; a plain number replaces the whole.
+- ``--set key.path=value`` overrides are applied after ``extends``; the value is read as YAML.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import UserError
+from sim.schema import ScenarioFile
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def load_scenario(path: str | Path, overrides: typing.Sequence[str] = ()) -> ScenarioFile:
+    """Load, merge, override and validate a scenario file."""
+    path = Path(path)
+    raw = _read_with_extends(path, chain=())
+    raw.pop("extends", None)
+    override_paths = []
+    for assignment in overrides:
+        key_path, value = _parse_override(assignment)
+        _set_path(raw, key_path, value, assignment)
+        override_paths.append(tuple(key_path))
+    _resolve_data_file(raw, path)
+    try:
+        scenario = ScenarioFile.model_validate(raw)
+    except ValidationError as error:
+        raise UserError(_format_validation_error(path, error, override_paths)) from None
+    _check_references(path, scenario)
+    return scenario
+
+
+def scenario_hash(scenario: ScenarioFile) -> str:
+    """SHA-256 of the resolved scenario's canonical JSON (same parameters, same hash)."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"{path}: scenario file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: cannot read the file ({error})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise UserError(f"{path}: YAML syntax error{where}: {problem}") from None
+    if data is None:
+        raise UserError(f"{path}: the file is empty; expected a mapping of scenario sections "
+                        "(at least 'description:')")
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of scenario sections at the top level, "
+                        f"got {type(data).__name__}")
+    return data
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(p.name for p in (*chain, resolved))
+        raise UserError(f"{path}: 'extends' forms a cycle: {cycle}")
+    data = _read_yaml(path)
+    parent_name = data.get("extends")
+    if parent_name is None:
+        return data
+    if not isinstance(parent_name, str):
+        raise UserError(f"{path}: extends: expected a file name such as baseline.yaml, "
+                        f"got {parent_name!r}")
+    parent_path = path.parent / parent_name
+    if not parent_path.is_file():
+        raise UserError(f"{path}: extends: file not found: {parent_path}")
+    parent = _read_with_extends(parent_path, (*chain, resolved))
+    parent.pop("extends", None)
+    return _deep_merge(parent, data)
+
+
+def _deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _parse_override(assignment: str) -> tuple[list[str], Any]:
+    key, sep, text = assignment.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"--set {assignment}: expected key.path=value, e.g. "
+                        "--set choice.cost_weight=2.5")
+    try:
+        value = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError:
+        raise UserError(f"--set {assignment}: cannot read the value {text!r}") from None
+    return key.strip().split("."), value
+
+
+def _set_path(raw: dict[str, Any], key_path: list[str], value: Any, assignment: str) -> None:
+    node = raw
+    for depth, part in enumerate(key_path[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            where = ".".join(key_path[: depth + 1])
+            raise UserError(f"--set {assignment}: {where} is a value, not a section")
+        node = child
+    node[key_path[-1]] = value
+
+
+def _resolve_data_file(raw: dict[str, Any], path: Path) -> None:
+    population = raw.get("population")
+    if isinstance(population, dict) and isinstance(population.get("data_file"), str):
+        population["data_file"] = str((path.parent / population["data_file"]).resolve())
+
+
+def _format_validation_error(path: Path, error: ValidationError,
+                             override_paths: list[tuple[str, ...]]) -> str:
+    lines = []
+    seen = set()
+    for item in error.errors():
+        loc = tuple(str(part) for part in item["loc"] if not _is_type_tag(part))
+        if loc in seen:
+            continue
+        seen.add(loc)
+        key = ".".join(loc) or "(top level)"
+        origin = " (set with --set)" if any(loc[: len(o)] == o for o in override_paths) else ""
+        lines.append(f"  {key}{origin}: {_expectation(item, loc)}")
+    header = f"{path}: invalid scenario"
+    return header + ("\n" if len(lines) > 1 else ":") + "\n".join(lines) if len(lines) > 1 \
+        else f"{header}: {lines[0].strip()}"
+
+
+def _is_type_tag(part: Any) -> bool:
+    """Pydantic adds the union member's type to the location; it is not a key of the file."""
+    return isinstance(part, str) and (
+        part in ("float", "int", "bool", "str") or "[" in part or part.startswith("function-"))
+
+
+def _expectation(item: dict[str, Any], loc: tuple[str, ...]) -> str:
+    kind = item["type"]
+    given = item.get("input")
+    if kind == "extra_forbidden":
+        valid = _valid_keys(loc[:-1])
+        nearest = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.6)
+        hint = f"; did you mean '{nearest[0]}'?" if nearest else ""
+        return f"unknown key{hint} (valid keys: {', '.join(sorted(valid))})"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "value_error":
+        return "expected " + str(item["ctx"]["error"])
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        bound = {"greater_than_equal": ">=", "less_than_equal": "<=",
+                 "greater_than": ">", "less_than": "<"}[kind]
+        limit = next(iter(item["ctx"].values()))
+        return f"expected a number {bound} {limit}, got {given!r}"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "dict_type",
+                "int_from_float"):
+        if _is_phased(loc):
+            return f"expected a number or a {{year: value}} mapping, got {given!r}"
+        noun = {"dict_type": "a mapping"}.get(kind, "an integer" if "int" in kind else "a number")
+        return f"expected {noun}, got {given!r}"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"expected true or false, got {given!r}"
+    if kind == "literal_error":
+        return f"expected {item['ctx']['expected']}, got {given!r}"
+    if kind in ("list_type", "string_type", "model_type"):
+        noun = {"list_type": "a list", "string_type": "text", "model_type": "a mapping"}[kind]
+        return f"expected {noun}, got {given!r}"
+    return f"{item['msg']} (got {given!r})"
+
+
+def _field_type(loc: tuple[str, ...]) -> Any:
+    """Follow a key path through the schema's annotations; ``None`` when it leaves the schema."""
+    current: Any = ScenarioFile
+    for part in loc:
+        if typing.get_origin(current) in (typing.Union, types.UnionType):
+            members = typing.get_args(current)
+            models = [a for a in members if isinstance(a, type) and issubclass(a, BaseModel)]
+            containers = [a for a in members if typing.get_origin(a) in (dict, list)]
+            current = (models or containers or [None])[0]
+        if typing.get_origin(current) in (dict, list):
+            current = typing.get_args(current)[-1]
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(part)
+            current = field.annotation if field else None
+        else:
+            return None
+    return current
+
+
+def _valid_keys(parent_loc: tuple[str, ...]) -> list[str]:
+    target = _field_type(parent_loc) if parent_loc else ScenarioFile
+    if isinstance(target, type) and issubclass(target, BaseModel):
+        return list(target.model_fields)
+    return []
+
+
+def _is_phased(loc: tuple[str, ...]) -> bool:
+    parent = _field_type(loc[:-1]) if len(loc) > 1 else ScenarioFile
+    if isinstance(parent, type) and issubclass(parent, BaseModel):
+        field = parent.model_fields.get(loc[-1])
+        extra = field.json_schema_extra if field else None
+        return isinstance(extra, dict) and bool(extra.get("phased"))
+    return False
+
+
+def _check_references(path: Path, scenario: ScenarioFile) -> None:
+    """Cross-references the schema alone cannot check: names that must exist elsewhere."""
+    problems = []
+    if scenario.run.end_year <= scenario.run.start_year:
+        problems.append(f"run.end_year: expected a year after run.start_year "
+                        f"({scenario.run.start_year}), got {scenario.run.end_year}")
+    states = sorted(scenario.states)
+    for name, provider in scenario.providers.items():
+        if provider.home_state not in scenario.states:
+            problems.append(f"providers.{name}.home_state: expected one of the states "
+                            f"({', '.join(states)}), got {provider.home_state!r}")
+    for state_name, state in scenario.states.items():
+        for index, control in enumerate(state.export_controls):
+            if control.target not in scenario.providers:
+                problems.append(
+                    f"states.{state_name}.export_controls.{index}.target: expected one of the "
+                    f"providers ({', '.join(sorted(scenario.providers))}), got {control.target!r}")
+        if state.financing.grace_years >= state.financing.maturity_years:
+            problems.append(f"states.{state_name}.financing.grace_years: expected fewer years "
+                            f"than maturity_years ({state.financing.maturity_years:g})")
+    if sum(kind.share for kind in scenario.tenders.kinds.values()) <= 0:
+        problems.append("tenders.kinds: expected at least one kind with a share above 0")
+    if problems:
+        if len(problems) == 1:
+            raise UserError(f"{path}: invalid scenario: {problems[0]}")
+        raise UserError(f"{path}: invalid scenario\n" + "\n".join(f"  {p}" for p in problems))

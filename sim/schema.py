@@ -1,0 +1,425 @@
+"""The scenario schema: every parameter with its default, unit, range and meaning.
+
+A scenario file is validated against ``ScenarioFile``: unknown keys, wrong types and
+out-of-range values are refused (see ``sim.scenario`` for the messages). Numbers marked
+"time-phased" accept a number or a ``{year: value}`` step function (``sim.timephased``). The
+parameter reference in ``docs/parameters.md`` is generated from this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from sim.timephased import Phased
+
+REGIONS = ("Africa", "Asia", "Americas", "Europe", "Middle East")
+INCOME_GROUPS = ("Low", "Lower middle", "Upper middle", "High")
+FH_STATUSES = ("Free", "Partly Free", "Not Free")
+
+
+def param(default: Any, unit: str, meaning: str, *, ge: float | None = None,
+          le: float | None = None) -> Any:
+    """A plain parameter: default, unit, inclusive range and one line of meaning."""
+    return Field(default, ge=ge, le=le, description=meaning, json_schema_extra={"unit": unit})
+
+
+def phased(default: Phased, unit: str, meaning: str, *, ge: float, le: float) -> Any:
+    """A time-phased parameter: a number or ``{year: value}``, each value within ``[ge, le]``."""
+    return Field(default, description=meaning,
+                 json_schema_extra={"unit": unit, "phased": True, "minimum": ge, "maximum": le})
+
+
+class Section(BaseModel):
+    """Base of every scenario section: unknown keys are errors; time-phased values are checked."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _check_phased_range(cls, value: Any, info: ValidationInfo) -> Any:
+        extra = cls.model_fields[info.field_name].json_schema_extra
+        if not (isinstance(extra, dict) and extra.get("phased")):
+            return value
+        low, high = extra["minimum"], extra["maximum"]
+        steps = value.items() if isinstance(value, dict) else [(None, value)]
+        for year, number in steps:
+            if year is not None and not 1900 <= year <= 2200:
+                raise ValueError(f"a year between 1900 and 2200 as key, got {year}")
+            if not low <= number <= high:
+                where = f" in {year:g}" if year is not None else ""
+                raise ValueError(f"a value between {low:g} and {high:g}{where}, got {number:g}")
+        return value
+
+
+class RunSettings(Section):
+    """How long and how often to run."""
+
+    start_year: int = param(2006, "year", "First simulated year (tenders from 1 January).",
+                            ge=1990, le=2100)
+    end_year: int = param(2035, "year", "Last simulated year (inclusive).", ge=1991, le=2200)
+    replications: int = param(10, "runs", "Independent replications per run command.",
+                              ge=1, le=100_000)
+    seed: int = param(20210401, "integer", "Root seed; replication streams are spawned from it.",
+                      ge=0, le=2**63 - 1)
+
+
+class PopulationSettings(Section):
+    """Which governments take part."""
+
+    data_file: str | None = param(
+        None, "path", "Country data CSV (relative to the scenario file); default: the shipped file.")
+    only: list[str] = param([], "ISO3 codes", "If not empty, only these countries take part.")
+    exclude: list[str] = param([], "ISO3 codes", "Countries left out of the population.")
+
+
+class DemandSettings(Section):
+    """Mechanism 1, digital demand: how often governments tender."""
+
+    tender_rate: float = param(
+        0.30, "tenders/year", "New tenders a year of a reference economy at full adoption.",
+        ge=0, le=10)
+    size_elasticity: float = param(
+        0.45, "-", "Elasticity of the tender rate to GDP (GDP/reference GDP)^e.", ge=0, le=2)
+    reference_gdp_usd_bn: float = param(
+        50.0, "US$ bn", "GDP of the reference economy for tender rates and values.", ge=0.1)
+    adoption_midpoint_year: float = param(
+        2020.0, "year", "Year a reference economy reaches half its full tender rate.",
+        ge=1990, le=2100)
+    adoption_steepness: float = param(
+        0.35, "1/year", "Steepness of the adoption S-curve.", ge=0.01, le=5)
+    income_lead_years: float = param(
+        2.5, "years per log-unit", "Years earlier the S-curve's midpoint comes per log-unit of "
+        "GDP per capita above the reference.", ge=0, le=20)
+    reference_gdp_per_capita_usd: float = param(
+        5000.0, "US$", "GDP per capita at which the S-curve midpoint is the reference year.",
+        ge=100)
+    internet_lead_years: float = param(
+        3.0, "years", "Years earlier the midpoint comes for 100 % internet use than for none.",
+        ge=0, le=20)
+    gdp_growth_cap: float = param(
+        0.08, "1/year", "Cap on each country's GDP growth rate (from its 2006-2019 growth).",
+        ge=0, le=0.3)
+    deferral_years: float = param(
+        1.0, "years", "Delay before a deferred tender is issued again.", ge=0.1, le=10)
+    max_deferrals: int = param(2, "times", "Deferrals after which a tender is dropped.",
+                               ge=0, le=10)
+
+
+class TenderKind(Section):
+    """One kind of tender: how common, how sensitive, how big, how long."""
+
+    share: float = param(0.25, "-", "Relative frequency of this kind among new tenders.",
+                         ge=0, le=1)
+    sensitivity: float = param(0.5, "0-1", "Sensitivity of the data or system it hosts.",
+                               ge=0, le=1)
+    hardware_probability: float = param(
+        0.3, "0-1", "Chance it needs new hard infrastructure in a country with no internet use "
+        "(falls linearly to a tenth of it at 100 %).", ge=0, le=1)
+    value_usd_m: float = param(40.0, "US$ m", "Typical value in the reference economy.",
+                               ge=0.1, le=10_000)
+    duration_years: float = param(7.0, "years", "Contract length; a renewal tender follows.",
+                                  ge=1, le=40)
+
+
+def _default_kinds() -> dict[str, TenderKind]:
+    return {
+        "national_data_centre": TenderKind(share=0.25, sensitivity=0.7, hardware_probability=0.9,
+                                           value_usd_m=60.0, duration_years=10.0),
+        "e_government_platform": TenderKind(share=0.35, sensitivity=0.8, hardware_probability=0.5,
+                                            value_usd_m=35.0, duration_years=7.0),
+        "government_cloud": TenderKind(share=0.25, sensitivity=0.6, hardware_probability=0.2,
+                                       value_usd_m=25.0, duration_years=5.0),
+        "critical_infrastructure_system": TenderKind(share=0.15, sensitivity=0.9,
+                                                     hardware_probability=0.6, value_usd_m=45.0,
+                                                     duration_years=8.0),
+    }
+
+
+class TenderSettings(Section):
+    """Mechanism 1, tenders: kinds, values and the financing governments need."""
+
+    kinds: dict[str, TenderKind] = Field(default_factory=_default_kinds,
+                                         description="The kinds of tender, by name.")
+    value_elasticity: float = param(0.35, "-", "Elasticity of tender value to GDP.", ge=0, le=2)
+    value_dispersion: float = param(0.5, "log-sd", "Log-normal spread of tender values.",
+                                    ge=0, le=3)
+    min_value_usd_m: float = param(3.0, "US$ m", "Smallest tender value.", ge=0.01)
+    max_value_usd_m: float = param(600.0, "US$ m", "Largest tender value.", ge=1)
+    renewal_value_share: float = param(
+        0.6, "-", "Value of a renewal relative to the contract it renews (no new hardware).",
+        ge=0.05, le=2)
+    financing_need: dict[Literal["Low", "Lower middle", "Upper middle", "High"], float] = Field(
+        default_factory=lambda: {"Low": 0.85, "Lower middle": 0.65, "Upper middle": 0.35,
+                                 "High": 0.05},
+        description="Share of a tender's value the government cannot pay up front, by income "
+                    "group (0-1).")
+    debt_need_weight: float = param(
+        1.0, "per debt/GDP", "Extra financing need per unit of outstanding state-bank debt "
+        "over GDP.", ge=0, le=20)
+
+    @field_validator("financing_need")
+    @classmethod
+    def _need_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for group, need in value.items():
+            if not 0.0 <= need <= 1.0:
+                raise ValueError(f"a share between 0 and 1 for {group}, got {need:g}")
+        return value
+
+
+class ChoiceSettings(Section):
+    """Mechanism 4, choice: weights of the government's logit rule (docs/ODD.md, Choice)."""
+
+    cost_weight: float = param(3.0, "per value", "Weight on effective cost (after the loan's "
+                               "grant element) over the tender's value.", ge=0, le=50)
+    liquidity_weight: float = param(4.0, "per value", "Weight on the share of value the "
+                                    "government cannot fund.", ge=0, le=50)
+    quality_weight: float = param(2.0, "per capability", "Weight on the provider's capability.",
+                                  ge=0, le=50)
+    bundling_weight: float = param(1.0, "utility", "Bonus for bundling hard infrastructure a "
+                                   "tender needs.", ge=0, le=50)
+    security_weight: float = param(2.0, "per risk", "Weight on perceived security risk.",
+                                   ge=0, le=50)
+    pressure_weight: float = param(1.5, "per pressure", "Weight on the rival state's pressure "
+                                   "(times dependence on that state).", ge=0, le=50)
+    promotion_weight: float = param(1.0, "per promotion", "Weight on promotion by the bidder's "
+                                    "state (times dependence on that state).", ge=0, le=50)
+    trust_weight: float = param(2.0, "per trust", "Weight on lost trust in the provider.",
+                                ge=0, le=50)
+    defer_utility: float = param(-1.0, "utility", "Utility of deferring the tender.",
+                                 ge=-50, le=50)
+    scale: float = param(1.0, "utility", "Logit scale: larger means noisier choices.",
+                         ge=0.01, le=100)
+
+
+class LockInSettings(Section):
+    """Mechanism 5, lock-in: increasing returns to installed base."""
+
+    incumbency_weight: float = param(1.5, "per share", "Utility per unit share of the "
+                                     "government's installed base held by the bidder.",
+                                     ge=0, le=50)
+    switching_weight: float = param(1.5, "utility", "Migration cost a newcomer carries in a "
+                                    "renewal tender.", ge=0, le=50)
+
+
+class BiddingSettings(Section):
+    """Mechanism 2, bidding: who bids and at what markup."""
+
+    price_sensitivity: float = param(8.0, "per markup", "Believed fall in win log-odds per unit "
+                                     "of markup.", ge=0.1, le=100)
+    reference_markup: float = param(0.15, "-", "Markup at which the win belief is stated.",
+                                    ge=-1, le=2)
+    initial_belief: float = param(-0.5, "log-odds", "Win belief before any tender.",
+                                  ge=-10, le=10)
+    learning_rate: float = param(0.15, "-", "Damping of belief updates after each tender.",
+                                 ge=0, le=2)
+    belief_reversion: float = param(0.15, "1/year", "Yearly pull of beliefs back toward the "
+                                    "initial belief (markets change).", ge=0, le=1)
+    min_markup: float = param(-0.3, "-", "Lowest markup (below cost) a provider will bid.",
+                              ge=-1, le=0)
+    max_markup: float = param(0.8, "-", "Highest markup.", ge=0, le=5)
+    bid_cost_usd_m: float = param(0.6, "US$ m", "Fixed cost of preparing a bid and entering a "
+                                  "market.", ge=0, le=100)
+    risk_cost: float = param(0.25, "per cost", "Risk premium, in units of the bid's cost, a "
+                             "fully risk-averse provider asks in the riskiest market.",
+                             ge=0, le=5)
+
+
+class ProviderSettings(Section):
+    """A cloud provider (Huawei, AWS, Microsoft, Alibaba, ...)."""
+
+    home_state: str = param(..., "name", "Its home state (a key of states).")
+    capability: Phased = phased(0.8, "0-1.5", "Quality of its cloud products (time-phased).",
+                                ge=0, le=1.5)
+    cost_share: Phased = phased(0.85, "of value", "Its cost of delivering a tender, as a share "
+                                "of the tender's value (time-phased).", ge=0.1, le=3)
+    can_bundle_hardware: bool = param(False, "yes/no", "Whether it supplies hard "
+                                      "infrastructure (fibre, data-centre buildings) itself.")
+    risk_appetite: float = param(0.5, "0-1", "Appetite for small, poor or risky markets.",
+                                 ge=0, le=1)
+    cloud_regions: dict[str, float] = param(
+        {}, "ISO3: year", "Cloud regions it operates in developing markets, with opening years.")
+    barred_where_taiwan_recognised: bool = param(
+        False, "yes/no", "Barred by governments that recognise Taiwan and by Chinese-vendor bans.")
+    barred_in: list[str] = param([], "ISO3 codes", "Countries that bar it outright.")
+
+
+class ExportControl(Section):
+    """Mechanism 7: an export control imposed by a state on a provider from a date."""
+
+    target: str = param(..., "provider", "The sanctioned provider.")
+    start: float = param(..., "year", "Effective date (fractional year).", ge=1990, le=2200)
+    capability_loss: float = param(0.15, "share", "Share of capability lost (chips, software).",
+                                   ge=0, le=1)
+    cost_increase: float = param(0.10, "share", "Relative rise in its costs.", ge=0, le=3)
+    supply_risk: float = param(0.01, "1/year", "Added yearly chance of operational trouble on "
+                               "its contracts.", ge=0, le=1)
+
+
+class CoercionEvent(Section):
+    """Mechanism 9: a state threatens to cut services where its leverage is high."""
+
+    year: float = param(..., "year", "When the threat is made.", ge=1990, le=2200)
+    leverage_threshold: float = param(0.5, "share", "Governments with at least this leverage "
+                                      "share are threatened.", ge=0, le=1)
+    compliance_propensity: float = param(1.0, "-", "Chance of compliance = propensity x "
+                                         "leverage x dependence (capped at 1).", ge=0, le=5)
+    alignment_shift: float = param(0.3, "alignment", "Shift toward the state on compliance, "
+                                   "away from it on backlash.", ge=0, le=2)
+    backlash_scrutiny: float = param(0.2, "scrutiny", "Scrutiny gained on backlash.", ge=0, le=1)
+    backlash_trust_loss: float = param(0.3, "trust", "Trust lost in the state's providers on "
+                                       "backlash.", ge=0, le=1)
+    backlash_cancels: bool = param(True, "yes/no", "Whether backlash cancels the state's "
+                                   "contracts (re-tendered at once).")
+
+
+class FinancingTerms(Section):
+    """Mechanism 3: the terms of a state's loans."""
+
+    interest_rate: float = param(0.02, "1/year", "Interest rate.", ge=0, le=0.3)
+    maturity_years: float = param(20.0, "years", "Maturity.", ge=1, le=50)
+    grace_years: float = param(5.0, "years", "Grace period before repayments.", ge=0, le=30)
+    coverage: float = param(0.85, "share", "Share of the contract price lent.", ge=0, le=1)
+
+
+class ReactiveSettings(Section):
+    """A state that raises its effort when the rival's share of new contracts passes a line."""
+
+    enabled: bool = param(False, "yes/no", "Whether the state reacts.")
+    rival_share_threshold: float = param(0.5, "share", "Rival share of last year's new "
+                                         "contracts that triggers a reaction.", ge=0, le=1)
+    effort_multiplier: float = param(1.5, "x", "Factor on pressure, promotion and budgets while "
+                                     "reacting.", ge=1, le=10)
+
+
+class StateSettings(Section):
+    """A state actor (US, China, an allied pool) and its policy levers."""
+
+    bloc: Literal["west", "china"] = param(..., "west/china", "Side of the alignment axis.")
+    exposure: float = param(0.5, "0-1", "Legal reach of the state into its providers' data.",
+                            ge=0, le=1)
+    ties: dict[str, float] = param(
+        {}, "column: weight", "Country-data columns that tie governments to this state "
+        "(dependence), with weights.")
+    strategic_value: Phased = phased(0.0, "of cost", "Value the state puts on a contract won by "
+                                     "its providers, passed on as a lower markup (time-phased).",
+                                     ge=0, le=3)
+    financing_budget_usd_m: Phased = phased(0.0, "US$ m/year", "Yearly budget of concessional "
+                                            "loans for its providers' bids (time-phased).",
+                                            ge=0, le=1e6)
+    financing: FinancingTerms = Field(default_factory=FinancingTerms,
+                                      description="Loan terms.")
+    subsidy_budget_usd_m: Phased = phased(0.0, "US$ m/year", "Yearly subsidy budget "
+                                          "(time-phased).", ge=0, le=1e6)
+    subsidy_rate: Phased = phased(0.0, "of cost", "Share of a bid's cost the subsidy covers "
+                                  "(time-phased).", ge=0, le=1)
+    security_pressure: Phased = phased(0.0, "0-1", "Warnings against the rival's providers "
+                                       "(time-phased).", ge=0, le=1)
+    promotion: Phased = phased(0.0, "0-1", "Diplomatic promotion of its own providers "
+                               "(time-phased).", ge=0, le=1)
+    technical_assistance: Phased = phased(0.0, "0-1", "Training and procurement support that "
+                                          "raises scrutiny (time-phased).", ge=0, le=1)
+    barrier_removal: Phased = phased(0.0, "0-1", "Removal of foreign regulatory barriers: cuts "
+                                     "its providers' bid costs (time-phased).", ge=0, le=1)
+    export_controls: list[ExportControl] = Field(default_factory=list,
+                                                 description="Export controls it imposes.")
+    coercion_events: list[CoercionEvent] = Field(default_factory=list,
+                                                 description="Coercion events it stages.")
+    reactive: ReactiveSettings = Field(default_factory=ReactiveSettings,
+                                       description="Reaction to the rival's share.")
+
+
+class GovernmentSettings(Section):
+    """Governments' starting alignment, scrutiny and trust, and how they move (mechanisms 6, 8)."""
+
+    alignment_dependence_weight: float = param(
+        1.0, "-", "Initial alignment: weight on dependence on the west minus on China.",
+        ge=0, le=10)
+    alignment_freedom_weight: float = param(
+        0.4, "-", "Initial alignment: weight on the Freedom House score ((score-50)/50).",
+        ge=0, le=10)
+    alignment_pressure_response: float = param(
+        0.05, "1/year", "Yearly move toward a state per unit of its pressure and promotion "
+        "times dependence.", ge=0, le=1)
+    scrutiny_base: float = param(0.2, "0-1", "Scrutiny of a government with Freedom House "
+                                 "score 0.", ge=0, le=1)
+    scrutiny_freedom_weight: float = param(0.5, "0-1", "Added scrutiny at Freedom House score "
+                                           "100.", ge=0, le=1)
+    scrutiny_pressure_response: float = param(
+        0.05, "1/year", "Yearly scrutiny gained per unit of security pressure times dependence "
+        "on the pressing state.", ge=0, le=1)
+    scrutiny_assistance_response: float = param(
+        0.1, "1/year", "Yearly scrutiny gained per unit of technical assistance times "
+        "dependence.", ge=0, le=1)
+    scrutiny_decay: float = param(0.1, "1/year", "Yearly pull of scrutiny back to its base.",
+                                  ge=0, le=1)
+    trust_recovery: float = param(0.1, "1/year", "Yearly recovery of lost trust.", ge=0, le=1)
+
+
+class DependenceSettings(Section):
+    """Mechanism 6: how governments depend on states."""
+
+    debt_weight: float = param(5.0, "per debt/GDP", "Tie per unit of debt to the state's banks "
+                               "over GDP.", ge=0, le=100)
+    dependent_threshold: float = param(0.5, "share", "Leverage share at which a government "
+                                       "counts as dependent on a state.", ge=0, le=1)
+
+
+class IncidentSettings(Section):
+    """Mechanism 8: security, operational and financial trouble on contracts."""
+
+    base_rate: float = param(0.01, "1/year", "Yearly chance of trouble on a contract.",
+                             ge=0, le=1)
+    debt_weight: float = param(0.1, "1/year per debt/GDP", "Added chance of financial trouble "
+                               "per unit of state-bank debt over GDP.", ge=0, le=5)
+    quality_weight: float = param(0.03, "1/year", "Added chance of operational trouble at "
+                                  "capability 0 (none at 1).", ge=0, le=1)
+    governance_weight: float = param(0.02, "1/year", "Added chance of security trouble at "
+                                     "Freedom House score 0.", ge=0, le=1)
+    trust_loss: float = param(0.3, "trust", "Trust lost in the provider in the country.",
+                              ge=0, le=1)
+    regional_spillover: float = param(0.25, "share", "Share of that loss felt elsewhere in the "
+                                      "region.", ge=0, le=1)
+    scrutiny_gain: float = param(0.1, "scrutiny", "Scrutiny gained by the government.",
+                                 ge=0, le=1)
+
+
+def _default_providers() -> dict[str, ProviderSettings]:
+    return {
+        "Huawei": ProviderSettings(home_state="China", can_bundle_hardware=True),
+        "AWS": ProviderSettings(home_state="US"),
+    }
+
+
+def _default_states() -> dict[str, StateSettings]:
+    return {
+        "US": StateSettings(bloc="west", ties={"us_security_partner": 1.0}),
+        "China": StateSettings(bloc="china", ties={"bri_mou": 0.5}),
+    }
+
+
+class ScenarioFile(Section):
+    """A whole scenario: what a YAML file holds once ``extends`` has been resolved."""
+
+    description: str = param("", "text", "The policy question this scenario answers.")
+    run: RunSettings = Field(default_factory=RunSettings, description="Horizon and seeds.")
+    population: PopulationSettings = Field(default_factory=PopulationSettings,
+                                           description="Which governments take part.")
+    demand: DemandSettings = Field(default_factory=DemandSettings,
+                                   description="Digital demand.")
+    tenders: TenderSettings = Field(default_factory=TenderSettings, description="Tenders.")
+    choice: ChoiceSettings = Field(default_factory=ChoiceSettings,
+                                   description="Government choice.")
+    lock_in: LockInSettings = Field(default_factory=LockInSettings, description="Lock-in.")
+    bidding: BiddingSettings = Field(default_factory=BiddingSettings, description="Bidding.")
+    governments: GovernmentSettings = Field(default_factory=GovernmentSettings,
+                                            description="Government behaviour.")
+    dependence: DependenceSettings = Field(default_factory=DependenceSettings,
+                                           description="Dependence.")
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings,
+                                        description="Incidents.")
+    providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers,
+                                                   description="Cloud providers, by name.")
+    states: dict[str, StateSettings] = Field(default_factory=_default_states,
+                                             description="State actors, by name.")
