@@ -78,10 +78,10 @@ class DemandSettings(Section):
     """Mechanism 1, digital demand: how often governments tender."""
 
     tender_rate: float = param(
-        0.30, "tenders/year", "New tenders a year of a reference economy at full adoption.",
+        0.2, "tenders/year", "New tenders a year of a reference economy at full adoption.",
         ge=0, le=10)
     size_elasticity: float = param(
-        0.45, "-", "Elasticity of the tender rate to GDP (GDP/reference GDP)^e.", ge=0, le=2)
+        0.4, "-", "Elasticity of the tender rate to GDP (GDP/reference GDP)^e.", ge=0, le=2)
     reference_gdp_usd_bn: float = param(
         50.0, "US$ bn", "GDP of the reference economy for tender rates and values.", ge=0.1)
     adoption_midpoint_year: float = param(
@@ -90,13 +90,13 @@ class DemandSettings(Section):
     adoption_steepness: float = param(
         0.35, "1/year", "Steepness of the adoption S-curve.", ge=0.01, le=5)
     income_lead_years: float = param(
-        2.5, "years per log-unit", "Years earlier the S-curve's midpoint comes per log-unit of "
+        0.0, "years per log-unit", "Years earlier the S-curve's midpoint comes per log-unit of "
         "GDP per capita above the reference.", ge=0, le=20)
     reference_gdp_per_capita_usd: float = param(
         5000.0, "US$", "GDP per capita at which the S-curve midpoint is the reference year.",
         ge=100)
     internet_lead_years: float = param(
-        3.0, "years", "Years earlier the midpoint comes for 100 % internet use than for none.",
+        1.0, "years", "Years earlier the midpoint comes for 100 % internet use than for none.",
         ge=0, le=20)
     gdp_growth_cap: float = param(
         0.08, "1/year", "Cap on each country's GDP growth rate (from its 2006-2019 growth).",
@@ -187,7 +187,7 @@ class ChoiceSettings(Section):
                                     "state (times dependence on that state).", ge=0, le=50)
     trust_weight: float = param(2.0, "per trust", "Weight on lost trust in the provider.",
                                 ge=0, le=50)
-    defer_utility: float = param(-1.0, "utility", "Utility of deferring the tender.",
+    defer_utility: float = param(-3.5, "utility", "Utility of deferring the tender.",
                                  ge=-50, le=50)
     scale: float = param(1.0, "utility", "Logit scale: larger means noisier choices.",
                          ge=0.01, le=100)
@@ -196,7 +196,7 @@ class ChoiceSettings(Section):
 class LockInSettings(Section):
     """Mechanism 5, lock-in: increasing returns to installed base."""
 
-    incumbency_weight: float = param(1.5, "per share", "Utility per unit share of the "
+    incumbency_weight: float = param(2.5, "per share", "Utility per unit share of the "
                                      "government's installed base held by the bidder.",
                                      ge=0, le=50)
     switching_weight: float = param(1.5, "utility", "Migration cost a newcomer carries in a "
@@ -221,6 +221,11 @@ class BiddingSettings(Section):
     max_markup: float = param(0.8, "-", "Highest markup.", ge=0, le=5)
     bid_cost_usd_m: float = param(0.6, "US$ m", "Fixed cost of preparing a bid and entering a "
                                   "market.", ge=0, le=100)
+    presence_cost_discount: float = param(0.05, "share", "Cost saved with a cloud region in the "
+                                          "country (half of it in the region).", ge=0, le=1)
+    presence_quality_bonus: float = param(0.1, "capability", "Capability added by a cloud region "
+                                          "in the country (half of it in the region).",
+                                          ge=0, le=1)
     risk_cost: float = param(0.25, "per cost", "Risk premium, in units of the bid's cost, a "
                              "fully risk-averse provider asks in the riskiest market.",
                              ge=0, le=5)
@@ -243,6 +248,8 @@ class ProviderSettings(Section):
     barred_where_taiwan_recognised: bool = param(
         False, "yes/no", "Barred by governments that recognise Taiwan and by Chinese-vendor bans.")
     barred_in: list[str] = param([], "ISO3 codes", "Countries that bar it outright.")
+    state_financing: bool = param(True, "yes/no", "Whether its home state's banks lend on its "
+                                  "bids and its home state subsidises them.")
 
 
 class ExportControl(Section):
@@ -281,6 +288,8 @@ class FinancingTerms(Section):
     maturity_years: float = param(20.0, "years", "Maturity.", ge=1, le=50)
     grace_years: float = param(5.0, "years", "Grace period before repayments.", ge=0, le=30)
     coverage: float = param(0.85, "share", "Share of the contract price lent.", ge=0, le=1)
+    min_need: float = param(0.3, "share", "Lends only to governments whose financing need is "
+                            "at least this.", ge=0, le=1)
 
 
 class ReactiveSettings(Section):

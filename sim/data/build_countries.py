@@ -64,10 +64,12 @@ COLUMNS = [
 # --- Region rule (CSIS-style, continent-like) -------------------------------------------------
 # Start from the UN M49 region in hdx-python-country: Africa -> Africa, Americas -> Americas,
 # Europe -> Europe, Asia and Oceania -> Asia. Then two overrides inside M49 "Western Asia":
-MIDDLE_EAST = {  # the Middle East proper (Gulf, Levant, Iran, Iraq, Yemen); North Africa stays Africa
+# The Middle East proper (Gulf, Levant, Iran, Iraq, Yemen); North Africa stays in Africa.
+MIDDLE_EAST = {
     "BHR", "IRN", "IRQ", "ISR", "JOR", "KWT", "LBN", "OMN", "QAT", "SAU", "SYR", "ARE", "YEM",
 }
-WESTERN_ASIA_TO_EUROPE = {  # as the World Bank's Europe & Central Asia region, and Council of Europe
+# As in the World Bank's Europe & Central Asia region; all are Council of Europe members.
+WESTERN_ASIA_TO_EUROPE = {
     "TUR",  # NATO member, EU candidate
     "ARM", "AZE", "GEO",  # South Caucasus
     "CYP",  # EU member
@@ -117,7 +119,7 @@ INCOME_FILL: dict[str, str] = {
     # Venezuela: unclassified by the World Bank since July 2021 (FY22) for lack of national
     # accounts; its last classification (FY21, July 2020) was upper middle income.
     "VEN": "Upper middle",
-    # Kosovo: World Bank classifies it upper middle income (FY24, July 2023 list), not in hdx's table.
+    # Kosovo: upper middle income in the World Bank FY24 list (July 2023); absent from hdx.
     "XKX": "Upper middle",
 }
 

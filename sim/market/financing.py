@@ -86,15 +86,18 @@ def outstanding_principal(
 
 
 def loan_offer(
-    price: float, coverage: float, financing_need: float, budget_left: float
+    price: float, coverage: float, financing_need: float, min_need: float, budget_left: float
 ) -> float:
     """Size of the loan a state bank offers on a bid, in the price's currency.
 
     The bank lends ``coverage`` of the price, but only to a government that needs financing
-    (``financing_need`` > 0) and only while its annual budget lasts; an offer the remaining
-    budget cannot cover in full is not made (banks do not part-finance a contract).
+    (``financing_need`` at least ``min_need``) and only while its annual budget lasts; an offer
+    the remaining budget cannot cover in full is not made (banks do not part-finance a contract).
+
+    >>> loan_offer(100.0, 0.85, 0.6, 0.3, 1000.0)
+    85.0
     """
-    if financing_need <= 0.0:
+    if financing_need <= 0.0 or financing_need < min_need:
         return 0.0
     amount = coverage * price
     return amount if amount <= budget_left else 0.0

@@ -1,0 +1,426 @@
+"""Government agents: the buyers. One per country of the population.
+
+A government issues tenders as its digital demand grows, scores the bids with a logit rule and
+awards a contract or defers, services the debt its loans created, and reacts to pressure,
+incidents and coercion. The arithmetic lives in ``sim.market``; this module only gathers the
+numbers each rule needs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mesa import Agent
+
+from sim.market.choice import (
+    bid_utility,
+    choose_index,
+    logit_probabilities,
+    perceived_security_risk,
+    unfunded_share,
+)
+from sim.market.concentration import dependence_index, leverage_share
+from sim.market.financing import outstanding_principal
+
+if TYPE_CHECKING:
+    from sim.model import CloudRaceModel
+    from sim.provider import Bid, Provider
+    from sim.schema import CoercionEvent
+    from sim.state_actor import StateActor
+
+
+@dataclass(slots=True, weakref_slot=True)
+class Tender:
+    """A call for bids: what the government wants, how sensitive it is, what it needs."""
+
+    government: Government
+    kind: str
+    value: float
+    sensitivity: float
+    needs_hardware: bool
+    financing_need: float
+    duration: float
+    renewal: bool = False
+    incumbent: Provider | None = None
+    deferrals: int = 0
+
+    def reopen(self) -> None:
+        """Issue a deferred tender again (a scheduled event)."""
+        self.government.pending.remove(self)
+        self.government.hold_tender(self)
+
+
+@dataclass(slots=True)
+class Loan:
+    """A state-bank loan on a contract, repaid in equal instalments after its grace period."""
+
+    lender: str
+    amount: float
+    start: float
+    maturity: float
+    grace: float
+
+
+@dataclass(slots=True, eq=False, weakref_slot=True)
+class Contract:
+    """An awarded contract; its expiry (a scheduled event) opens the renewal tender."""
+
+    tender: Tender
+    bid: Bid
+    start: float
+    grant_element: float
+    troubled: bool = False
+    trouble_kind: str = ""
+    active: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def provider(self) -> Provider:
+        """The provider that holds the contract."""
+        return self.bid.provider
+
+    def expire(self) -> None:
+        """End of term: the government re-tenders, with this provider as incumbent."""
+        if self.active:
+            self.tender.government.renew(self)
+
+
+class Government(Agent):
+    """A government buying cloud, data-centre and e-government systems (DESIGN.md: Government)."""
+
+    def __init__(self, model: CloudRaceModel, country: dict[str, Any]) -> None:
+        super().__init__(model)
+        self.country = country
+        self.iso3: str = country["iso3"]
+        self.name: str = country["name"]
+        self.region: str = country["region"]
+        self.wb_region: str = country["wb_region"]
+        self.income_group: str = country["income_group"]
+        self.fh_status: str = country["fh_status"]
+        self.fh_score: float = float(country["fh_score"])
+        self.us_security_partner: bool = bool(country["us_security_partner"])
+        self.internet_share = float(country["internet_pct"]) / 100.0
+        self.population_m = float(country["population_m"])
+        self.gdp_2019 = float(country["gdp_usd_bn"])
+        demand = model.scenario.demand
+        past_growth = (self.gdp_2019 / float(country["gdp_usd_bn_2006"])) ** (1.0 / 13.0) - 1.0
+        self.gdp_growth = min(max(past_growth, -0.05), demand.gdp_growth_cap)
+        gdp_per_capita = self.gdp_2019 * 1e3 / self.population_m
+        self.adoption_midpoint = (
+            demand.adoption_midpoint_year
+            - demand.income_lead_years * math.log(gdp_per_capita
+                                                  / demand.reference_gdp_per_capita_usd)
+            - demand.internet_lead_years * (self.internet_share - 0.5))
+        self.gdp = self.gdp_at(model.year)
+
+        self.contracts: list[Contract] = []
+        self.installed: dict[Provider, float] = {}
+        self.loans: list[Loan] = []
+        self.debt: dict[str, float] = {}
+        self.pending: list[Tender] = []
+        self.trust: dict[Provider, float] = {}
+        governments = model.scenario.governments
+        self.scrutiny_base = (governments.scrutiny_base
+                              + governments.scrutiny_freedom_weight * self.fh_score / 100.0)
+        self.scrutiny = self.scrutiny_base
+        self.dependence: dict[str, float] = {}
+        self.update_dependence()
+        west = sum(d for s, d in self.dependence.items() if model.states[s].bloc == "west")
+        china = sum(d for s, d in self.dependence.items() if model.states[s].bloc == "china")
+        self.alignment = math.tanh(governments.alignment_dependence_weight * (west - china)
+                                   + governments.alignment_freedom_weight
+                                   * (self.fh_score - 50.0) / 50.0)
+        self.barred: frozenset[Provider] = frozenset()
+        self.update_bars()
+
+    # --- economy and demand (mechanism 1) -------------------------------------------------
+
+    def gdp_at(self, year: float) -> float:
+        """GDP in US$ bn, grown from 2019 at the country's capped 2006-2019 rate."""
+        return self.gdp_2019 * (1.0 + self.gdp_growth) ** (year - 2019.0)
+
+    def tender_rate(self, year: float) -> float:
+        """Mechanism 1: expected new tenders a year on the adoption S-curve, scaled by GDP."""
+        demand = self.model.scenario.demand
+        adoption = 1.0 / (1.0 + math.exp(-demand.adoption_steepness
+                                         * (year - self.adoption_midpoint)))
+        size = (self.gdp / demand.reference_gdp_usd_bn) ** demand.size_elasticity
+        return demand.tender_rate * size * adoption
+
+    def issue_tender(self) -> None:
+        """A scheduled tender arrival: draw a new tender and hold it."""
+        self.hold_tender(self.model.draw_tender(self))
+
+    def financing_need(self) -> float:
+        """Share of a tender's value the government cannot pay up front."""
+        tenders = self.model.scenario.tenders
+        debt_ratio = self.total_debt() / (self.gdp * 1e3)
+        need = tenders.financing_need[self.income_group] + tenders.debt_need_weight * debt_ratio
+        return min(need, 1.0)
+
+    # --- choice (mechanism 4) -------------------------------------------------------------
+
+    def hold_tender(self, tender: Tender) -> None:
+        """Collect bids, score them and the outside option, then award or defer."""
+        bids = [bid for provider in self.model.providers
+                if provider not in self.barred and (bid := provider.decide_bid(tender))]
+        if not bids:
+            self.model.record_tender(tender, bids, None)
+            self.defer(tender)
+            return
+        utilities = [self.score_bid(tender, bid) for bid in bids]
+        utilities.append(self.model.scenario.choice.defer_utility)
+        probabilities = logit_probabilities(utilities, self.model.scenario.choice.scale)
+        chosen = choose_index(probabilities, self.model.rng.random())
+        winner = bids[chosen] if chosen < len(bids) else None
+        self.model.record_tender(tender, bids, winner)
+        for bid in bids:
+            bid.provider.learn_from_outcome(self.region, bid, bid is winner)
+        if winner is None:
+            self.defer(tender)
+        else:
+            self.award_contract(tender, winner, len(bids))
+
+    def score_bid(self, tender: Tender, bid: Bid) -> float:
+        """Mechanism 4: the systematic utility of one bid to this government."""
+        provider = bid.provider
+        state = provider.home
+        grant = state.loan_grant_element if bid.loan > 0.0 else 0.0
+        installed_total = sum(self.installed.values())
+        installed_share = self.installed.get(provider, 0.0) / installed_total \
+            if installed_total > 0.0 else 0.0
+        rival_pressure = sum(other.security_pressure * self.dependence[other.name]
+                             for other in self.model.states.values() if other.bloc != state.bloc)
+        return bid_utility(
+            self.model.choice_weights,
+            effective_cost_share=(bid.price - grant * bid.loan) / tender.value,
+            unfunded=unfunded_share(bid.price, bid.loan, tender.value, tender.financing_need),
+            quality=provider.quality_for(self),
+            bundles_needed_hardware=bid.bundled,
+            installed_share=installed_share,
+            is_switch=tender.renewal and provider is not tender.incumbent,
+            security_risk=perceived_security_risk(tender.sensitivity, self.scrutiny,
+                                                  state.exposure, self.alignment_with(state)),
+            rival_pressure=rival_pressure,
+            promotion=state.promotion * self.dependence[state.name],
+            trust=self.trust.get(provider, 1.0),
+        )
+
+    def award_contract(self, tender: Tender, bid: Bid, n_bids: int) -> None:
+        """Sign the contract: installed base, loan and budgets; schedule its expiry."""
+        provider = bid.provider
+        state = provider.home
+        now = self.model.year
+        state.commit(bid.loan, bid.subsidy)
+        grant = state.loan_grant_element if bid.loan > 0.0 else 0.0
+        if bid.loan > 0.0:
+            terms = state.loan_terms
+            self.loans.append(Loan(state.name, bid.loan, now, terms.maturity_years,
+                                   terms.grace_years))
+            self.debt[state.name] = self.debt.get(state.name, 0.0) + bid.loan
+        contract = Contract(tender, bid, now, grant, extra={"n_bids": n_bids})
+        self.contracts.append(contract)
+        self.installed[provider] = self.installed.get(provider, 0.0) + tender.value
+        self.model.record_contract(contract)
+        end = now + tender.duration
+        if end < self.model.end_time:
+            self.model.schedule_event(contract.expire, at=end - self.model.start_year)
+
+    def defer(self, tender: Tender) -> None:
+        """Put the tender off; re-issue it later, or drop it after too many deferrals."""
+        self.model.deferred_this_year += 1
+        demand = self.model.scenario.demand
+        if tender.deferrals >= demand.max_deferrals:
+            return
+        tender.deferrals += 1
+        reopen = self.model.year + demand.deferral_years
+        if reopen < self.model.end_time:
+            self.pending.append(tender)
+            self.model.schedule_event(tender.reopen, at=reopen - self.model.start_year)
+
+    # --- lock-in (mechanism 5) ------------------------------------------------------------
+
+    def renew(self, contract: Contract) -> None:
+        """Contract ends: re-tender with the holder as incumbent, then retire the old one."""
+        old = contract.tender
+        renewal = Tender(self, old.kind, old.value * self.model.scenario.tenders.renewal_value_share,
+                         old.sensitivity, False, self.financing_need(), old.duration,
+                         renewal=True, incumbent=contract.provider)
+        self.hold_tender(renewal)
+        self.retire(contract)
+
+    def retire(self, contract: Contract) -> None:
+        """Remove a contract from the active book and the installed base."""
+        contract.active = False
+        self.contracts.remove(contract)
+        provider = contract.provider
+        remaining = self.installed[provider] - contract.tender.value
+        if remaining > 1e-9:
+            self.installed[provider] = remaining
+        else:
+            del self.installed[provider]
+
+    # --- debt, dependence and alignment (mechanisms 3, 6) ---------------------------------
+
+    def total_debt(self) -> float:
+        """Outstanding state-bank debt, US$ m."""
+        return sum(self.debt.values())
+
+    def service_debt(self) -> None:
+        """Repay principal on schedule: recompute what is still owed to each lender."""
+        now = self.model.year
+        debt: dict[str, float] = {}
+        for loan in self.loans:
+            owed = outstanding_principal(loan.amount, loan.maturity, loan.grace, now - loan.start)
+            debt[loan.lender] = debt.get(loan.lender, 0.0) + owed
+        self.loans = [loan for loan in self.loans if now - loan.start < loan.maturity]
+        self.debt = debt
+
+    def update_dependence(self) -> None:
+        """Mechanism 6: dependence on each state from its ties (data columns) and the debt owed.
+
+        A tie column ``x`` with a companion ``x_year`` counts only from that year.
+        """
+        year = self.model.year
+        debt_weight = self.model.scenario.dependence.debt_weight
+        gdp_m = self.gdp * 1e3
+        for name, state in self.model.states.items():
+            ties = [debt_weight * self.debt.get(name, 0.0) / gdp_m]
+            for column, weight in state.ties.items():
+                since = self.country.get(f"{column}_year")
+                if since is not None and not _missing(since) and year < float(since):
+                    continue
+                ties.append(weight * float(self.country[column]))
+            self.dependence[name] = dependence_index(ties)
+
+    def alignment_with(self, state: StateActor) -> float:
+        """Alignment with ``state`` in [-1, 1] (the axis runs from China to the west)."""
+        return self.alignment if state.bloc == "west" else -self.alignment
+
+    def respond_to_pressure(self) -> None:
+        """Mechanism 6: pressure and promotion move alignment and scrutiny, through dependence."""
+        settings = self.model.scenario.governments
+        for name, state in self.model.states.items():
+            reach = self.dependence[name]
+            direction = 1.0 if state.bloc == "west" else -1.0
+            self.alignment += direction * settings.alignment_pressure_response * reach * (
+                state.security_pressure + state.promotion)
+            self.scrutiny += reach * (settings.scrutiny_pressure_response * state.security_pressure
+                                      + settings.scrutiny_assistance_response
+                                      * state.technical_assistance)
+        self.scrutiny += settings.scrutiny_decay * (self.scrutiny_base - self.scrutiny)
+        self.alignment = min(max(self.alignment, -1.0), 1.0)
+        self.scrutiny = min(max(self.scrutiny, 0.0), 1.0)
+
+    def update_bars(self) -> None:
+        """Providers this government bars outright (Taiwan recognition, vendor bans, scenario)."""
+        ban_year = self.country.get("chinese_vendor_ban_year")
+        banned = ban_year is not None and not _missing(ban_year) \
+            and self.model.year >= float(ban_year)
+        self.barred = frozenset(
+            provider for provider in self.model.providers
+            if self.iso3 in provider.barred_in
+            or (provider.barred_where_taiwan_recognised
+                and (self.country["taiwan_recognition"] or banned)))
+
+    # --- incidents and trust (mechanism 8) ------------------------------------------------
+
+    def check_contracts_for_trouble(self) -> None:
+        """Mechanism 8: each untroubled contract may run into trouble this year."""
+        settings = self.model.scenario.incidents
+        rng = self.model.rng
+        debt_risk = settings.debt_weight * self.total_debt() / (self.gdp * 1e3)
+        governance_risk = settings.governance_weight * (1.0 - self.fh_score / 100.0)
+        for contract in list(self.contracts):
+            if contract.troubled:
+                continue
+            provider = contract.provider
+            operational = (settings.base_rate + provider.supply_risk
+                           + settings.quality_weight * max(0.0, 1.0 - provider.capability))
+            financial = debt_risk if contract.bid.loan > 0.0 else 0.0
+            risks = (("operational", operational), ("financial", financial),
+                     ("security", governance_risk * contract.tender.sensitivity))
+            draw = rng.random()
+            for kind, risk in risks:
+                if draw < risk:
+                    self.suffer_incident(contract, kind)
+                    break
+                draw -= risk
+
+    def suffer_incident(self, contract: Contract, kind: str) -> None:
+        """Trouble raises scrutiny and lowers trust in the provider here and in the region."""
+        settings = self.model.scenario.incidents
+        contract.troubled = True
+        contract.trouble_kind = kind
+        self.model.troubled_this_year += 1
+        self.scrutiny = min(1.0, self.scrutiny + settings.scrutiny_gain)
+        provider = contract.provider
+        self.lose_trust(provider, settings.trust_loss)
+        for neighbour in self.model.governments_by_region[self.region]:
+            if neighbour is not self:
+                neighbour.lose_trust(provider, settings.trust_loss * settings.regional_spillover)
+
+    def lose_trust(self, provider: Provider, amount: float) -> None:
+        """Lower trust in a provider (trust runs from 0 to 1)."""
+        self.trust[provider] = max(0.0, self.trust.get(provider, 1.0) - amount)
+
+    def recover_trust(self) -> None:
+        """Lost trust recovers a little each year."""
+        recovery = self.model.scenario.governments.trust_recovery
+        self.trust = {p: t + recovery * (1.0 - t) for p, t in self.trust.items()
+                      if t + recovery * (1.0 - t) < 0.999}
+
+    # --- leverage and coercion (mechanism 9) ----------------------------------------------
+
+    def sensitive_workloads(self) -> dict[str, float]:
+        """Sensitivity-weighted value of active contracts, by the holder's home state."""
+        by_state: dict[str, float] = {}
+        for contract in self.contracts:
+            state = contract.provider.home.name
+            weight = contract.tender.value * contract.tender.sensitivity
+            by_state[state] = by_state.get(state, 0.0) + weight
+        return by_state
+
+    def leverage_share(self, state: str) -> float:
+        """Mechanism 9: the share of this government's sensitive workloads ``state`` hosts."""
+        return leverage_share(self.sensitive_workloads(), state)
+
+    def face_coercion(self, state: StateActor, event: CoercionEvent, leverage: float) -> None:
+        """Comply (align with the coercer) or push back (scrutiny, distrust, cancellations)."""
+        comply_chance = min(1.0, event.compliance_propensity * leverage
+                            * self.dependence[state.name])
+        direction = 1.0 if state.bloc == "west" else -1.0
+        if self.model.rng.random() < comply_chance:
+            self.model.coercion_outcomes[state.name]["complied"] += 1
+            self.alignment = min(max(self.alignment + direction * event.alignment_shift, -1), 1)
+            return
+        self.model.coercion_outcomes[state.name]["backlash"] += 1
+        self.alignment = min(max(self.alignment - direction * event.alignment_shift, -1), 1)
+        self.scrutiny = min(1.0, self.scrutiny + event.backlash_scrutiny)
+        for provider in state.providers:
+            self.lose_trust(provider, event.backlash_trust_loss)
+        if event.backlash_cancels:
+            for contract in [c for c in self.contracts if c.provider.home is state]:
+                contract.extra["cancelled"] = True
+                self.renew(contract)
+
+    # --- the yearly round -----------------------------------------------------------------
+
+    def close_year(self) -> None:
+        """End of year: trouble on contracts, debt service, trust, pressure."""
+        self.check_contracts_for_trouble()
+        self.service_debt()
+        self.recover_trust()
+
+    def open_year(self) -> None:
+        """Start of year: the economy grows, ties and bars are re-read, pressure is felt."""
+        self.gdp = self.gdp_at(self.model.year)
+        self.update_dependence()
+        self.update_bars()
+        self.respond_to_pressure()
+
+
+def _missing(value: Any) -> bool:
+    return value == "" or (isinstance(value, float) and math.isnan(value))

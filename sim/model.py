@@ -1,0 +1,261 @@
+"""Cloud Race: the US-China contest for government cloud contracts in developing countries.
+
+Governments tender data centres, e-government platforms, government clouds and critical systems
+as their digital demand grows; cloud providers bid, backed by their home states' loans,
+subsidies, pressure and promotion; each government picks a bid with a logit rule in which cost,
+quality, lock-in and security risk all count. The model runs in fractional years: tenders,
+contract expiries and policy changes are scheduled events, and a yearly step closes the books.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from mesa import Model
+from mesa.datacollection import DataCollector
+from mesa.experimental.scenarios import Scenario
+from mesa.time import Priority
+
+from sim.countries import load_countries
+from sim.government import Government, Tender
+from sim.market.choice import ChoiceWeights
+from sim.metrics import YearlyMetrics
+from sim.provider import Bid, Provider
+from sim.schema import (
+    BiddingSettings,
+    ChoiceSettings,
+    DemandSettings,
+    DependenceSettings,
+    GovernmentSettings,
+    IncidentSettings,
+    LockInSettings,
+    PopulationSettings,
+    ProviderSettings,
+    RunSettings,
+    ScenarioFile,
+    StateSettings,
+    TenderSettings,
+)
+from sim.state_actor import StateActor
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+
+
+class CloudRaceScenario(Scenario):
+    """The model's parameters: one typed attribute per section of the scenario schema."""
+
+    description: str = ""
+    run: RunSettings = RunSettings()
+    population: PopulationSettings = PopulationSettings()
+    demand: DemandSettings = DemandSettings()
+    tenders: TenderSettings = TenderSettings()
+    choice: ChoiceSettings = ChoiceSettings()
+    lock_in: LockInSettings = LockInSettings()
+    bidding: BiddingSettings = BiddingSettings()
+    governments: GovernmentSettings = GovernmentSettings()
+    dependence: DependenceSettings = DependenceSettings()
+    incidents: IncidentSettings = IncidentSettings()
+    providers: dict[str, ProviderSettings] = ScenarioFile().providers
+    states: dict[str, StateSettings] = ScenarioFile().states
+
+    @classmethod
+    def from_settings(cls, settings: ScenarioFile, rng: np.random.SeedSequence | int | None = None,
+                      ) -> CloudRaceScenario:
+        """Build from a validated scenario file (``sim.scenario.load_scenario``)."""
+        return cls(rng=rng, **{name: getattr(settings, name)
+                               for name in ScenarioFile.model_fields})
+
+
+class _Action:
+    """A scheduled call with arguments (Mesa events hold weak references to callables)."""
+
+    def __init__(self, function, *args) -> None:
+        self.function = function
+        self.args = args
+
+    def run(self) -> None:
+        self.function(*self.args)
+
+
+class CloudRaceModel(Model):
+    """Governments, providers and states competing over government cloud contracts."""
+
+    def __init__(self, scenario: CloudRaceScenario | None = None, *,
+                 record_tenders: bool = False) -> None:
+        if scenario is None:
+            from sim.scenario import load_scenario
+            scenario = CloudRaceScenario.from_settings(load_scenario(BASELINE))
+        super().__init__(scenario=scenario)
+        self.start_year = scenario.run.start_year
+        self.end_year = scenario.run.end_year
+        self.end_time = float(self.end_year + 1)
+        self.record_tenders = record_tenders
+        self.choice_weights = ChoiceWeights(
+            cost=scenario.choice.cost_weight, liquidity=scenario.choice.liquidity_weight,
+            quality=scenario.choice.quality_weight, bundling=scenario.choice.bundling_weight,
+            incumbency=scenario.lock_in.incumbency_weight,
+            switching=scenario.lock_in.switching_weight,
+            security=scenario.choice.security_weight, pressure=scenario.choice.pressure_weight,
+            promotion=scenario.choice.promotion_weight, trust=scenario.choice.trust_weight,
+            scale=scenario.choice.scale)
+        kinds = [(name, kind) for name, kind in scenario.tenders.kinds.items() if kind.share > 0]
+        total_share = sum(kind.share for _, kind in kinds)
+        self.tender_kinds = kinds
+        self.kind_cumulative = list(np.cumsum([kind.share / total_share for _, kind in kinds]))
+
+        countries = self.select_population(scenario.population)
+        self.region_of = dict(zip(countries["iso3"], countries["region"], strict=True))
+        self.states = {name: StateActor(self, name, settings)
+                       for name, settings in scenario.states.items()}
+        self.providers = [Provider(self, name, settings, self.states[settings.home_state])
+                          for name, settings in scenario.providers.items()]
+        self.providers_by_name = {provider.name: provider for provider in self.providers}
+        self.governments = list(Government.create_agents(
+            self, len(countries), country=countries.to_dict("records")))
+        self.governments_by_region: dict[str, list[Government]] = {}
+        for government in self.governments:
+            self.governments_by_region.setdefault(government.region, []).append(government)
+
+        self.contracts = []
+        self.tender_log: list[dict] = []
+        self.coercion_outcomes = {name: {"complied": 0, "backlash": 0} for name in self.states}
+        self._actions: list[_Action] = []
+        self.schedule_policy_changes()
+        self.metrics = YearlyMetrics(self)
+        self.datacollector = DataCollector(model_reporters={
+            column: partial(_reported, column) for column in self.metrics.columns})
+        self.begin_year()
+
+    @property
+    def year(self) -> float:
+        """The current date as a fractional calendar year."""
+        return self.start_year + self.time
+
+    def select_population(self, population: PopulationSettings):
+        """The governments taking part: the country file, less exclusions, or only those named."""
+        countries = load_countries(population.data_file)
+        missing = sorted(set(population.only) | set(population.exclude) - set(countries["iso3"]))
+        if missing:
+            from sim.errors import UserError
+            raise UserError(f"population: unknown ISO3 codes {', '.join(missing)} (not in the "
+                            "country data)")
+        if population.only:
+            countries = countries[countries["iso3"].isin(population.only)]
+        return countries[~countries["iso3"].isin(population.exclude)].reset_index(drop=True)
+
+    # --- scheduled events ------------------------------------------------------------------
+
+    def schedule_at(self, year: float, function, *args) -> None:
+        """Schedule ``function(*args)`` at a calendar date (now, if the date has passed)."""
+        if args:
+            action = _Action(function, *args)
+            self._actions.append(action)
+            function = action.run
+        if year <= self.year:
+            function()
+        elif year < self.end_time:
+            self.schedule_event(function, at=year - self.start_year, priority=Priority.HIGH)
+
+    def schedule_policy_changes(self) -> None:
+        """Every dated change in the scenario becomes an event: levers, capability, controls."""
+        for state in self.states.values():
+            for year in sorted({y for s in state.schedules.values()
+                                for y, _ in s.changes_after(self.year)}):
+                self.schedule_at(year, state.refresh_levers)
+            for control in state.settings.export_controls:
+                self.schedule_at(control.start, state.impose_export_control, control)
+            for event in state.settings.coercion_events:
+                self.schedule_at(event.year, state.coerce, event)
+        for provider in self.providers:
+            years = {y for y, _ in provider.capability_schedule.changes_after(self.year)}
+            years |= {y for y, _ in provider.cost_schedule.changes_after(self.year)}
+            years |= {y for y in provider.cloud_regions.values() if y > self.year}
+            for year in sorted(years):
+                self.schedule_at(year, provider.refresh_capability)
+
+    def schedule_year_tenders(self) -> None:
+        """Mechanism 1: draw this year's new tenders (Poisson) and schedule their arrivals."""
+        rates = [government.tender_rate(self.year + 0.5) for government in self.governments]
+        counts = self.rng.poisson(rates)
+        for government, count in zip(self.governments, counts, strict=True):
+            for offset in sorted(self.rng.random(count)):
+                self.schedule_event(government.issue_tender, at=self.time + float(offset))
+
+    def draw_tender(self, government: Government) -> Tender:
+        """A new tender: its kind, value (scaled to the economy), hardware and financing need."""
+        rng = self.rng
+        index = min(int(np.searchsorted(self.kind_cumulative, rng.random(), side="right")),
+                    len(self.tender_kinds) - 1)
+        kind_name, kind = self.tender_kinds[index]
+        tenders = self.scenario.tenders
+        spread = tenders.value_dispersion
+        value = kind.value_usd_m * (government.gdp / self.scenario.demand.reference_gdp_usd_bn
+                                    ) ** tenders.value_elasticity \
+            * math.exp(spread * rng.standard_normal() - spread * spread / 2.0)
+        value = min(max(value, tenders.min_value_usd_m), tenders.max_value_usd_m)
+        hardware_chance = kind.hardware_probability * (1.0 - 0.9 * government.internet_share)
+        return Tender(government, kind_name, value, kind.sensitivity,
+                      bool(rng.random() < hardware_chance), government.financing_need(),
+                      kind.duration_years)
+
+    # --- records ---------------------------------------------------------------------------
+
+    def record_contract(self, contract) -> None:
+        """Keep every awarded contract for contracts.csv and the yearly metrics."""
+        self.contracts.append(contract)
+
+    def record_tender(self, tender: Tender, bids: list[Bid], winner: Bid | None) -> None:
+        """Count the tender; with ``record_tenders``, keep every bid for tenders.csv."""
+        self.tenders_this_year += 1
+        if not self.record_tenders:
+            return
+        base = {"time": round(self.year, 4), "country": tender.government.iso3,
+                "tender_kind": tender.kind, "value_usd_m": tender.value,
+                "renewal": tender.renewal, "needs_hardware": tender.needs_hardware,
+                "financing_need": tender.financing_need, "n_bids": len(bids),
+                "outcome": "deferred" if winner is None else "awarded"}
+        if not bids:
+            self.tender_log.append({**base, "provider": "", "won": False})
+        for bid in bids:
+            self.tender_log.append({
+                **base, "provider": bid.provider.name, "cost_usd_m": bid.cost,
+                "markup": bid.markup, "subsidy_usd_m": bid.subsidy, "price_usd_m": bid.price,
+                "loan_usd_m": bid.loan, "bundled_hardware": bid.bundled,
+                "believed_win_chance": bid.believed_win_chance, "won": bid is winner})
+
+    # --- the yearly round ------------------------------------------------------------------
+
+    def begin_year(self) -> None:
+        """Open a year: states react and reopen budgets, governments update, tenders drawn."""
+        self.year_first_contract = len(self.contracts)
+        self.tenders_this_year = 0
+        self.deferred_this_year = 0
+        self.troubled_this_year = 0
+        rival_shares = self.metrics.bloc_shares_last_year()
+        for state in self.states.values():
+            state.react_to_rival(rival_shares.get("china" if state.bloc == "west" else "west",
+                                                  0.0))
+            state.open_budget_year()
+        for provider in self.providers:
+            provider.revert_beliefs()
+        for government in self.governments:
+            government.open_year()
+        self.schedule_year_tenders()
+
+    def step(self) -> None:
+        """Close the year just ended (trouble, debt, data), then open the next."""
+        for government in self.governments:
+            government.close_year()
+        self.metrics.close_year(self.year - 1)
+        self.datacollector.collect(self)
+        if self.year > self.end_year:
+            self.running = False
+            return
+        self.begin_year()
+
+
+def _reported(column: str, model: CloudRaceModel) -> float:
+    return model.metrics.current[column]

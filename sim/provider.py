@@ -1,0 +1,141 @@
+"""Provider agents: cloud companies that bid for government tenders (Huawei, AWS, ...).
+
+Mechanism 2, bidding: a provider bids where the expected value of a bid (its margin plus its home
+state's strategic value, times its believed chance of winning) beats its cost of entering and the
+market's risk. It prices at the markup that maximises that expected value given its belief about
+winning in the region, and learns the belief from wins and losses, damped and per market
+(``sim.market.pricing``). It attaches its home state's loans and subsidy, and bundles hard
+infrastructure where the tender needs it and it can.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mesa import Agent
+
+from sim.market.pricing import bid_price, optimal_markup, update_belief, win_probability
+from sim.timephased import StepFunction
+
+if TYPE_CHECKING:
+    from sim.government import Government, Tender
+    from sim.model import CloudRaceModel
+    from sim.schema import ExportControl, ProviderSettings
+    from sim.state_actor import StateActor
+
+COUNTRY_RISK = {"Low": 1.0, "Lower middle": 0.7, "Upper middle": 0.4, "High": 0.15}
+"""Market risk by income group, 0-1 (default, currency and payment risk rise as income falls)."""
+
+
+@dataclass(slots=True)
+class Bid:
+    """One provider's offer on one tender."""
+
+    provider: Provider
+    cost: float
+    markup: float
+    subsidy: float
+    price: float
+    loan: float
+    bundled: bool
+    believed_win_chance: float
+
+    @property
+    def financing_state(self) -> StateActor | None:
+        """The state whose banks lend on this bid, if any."""
+        return self.provider.home if self.loan > 0.0 else None
+
+
+class Provider(Agent):
+    """A cloud provider (DESIGN.md: Provider)."""
+
+    def __init__(self, model: CloudRaceModel, name: str, settings: ProviderSettings,
+                 home: StateActor) -> None:
+        super().__init__(model)
+        self.name = name
+        self.home = home
+        home.providers.append(self)
+        self.can_bundle_hardware = settings.can_bundle_hardware
+        self.risk_appetite = settings.risk_appetite
+        self.barred_where_taiwan_recognised = settings.barred_where_taiwan_recognised
+        self.barred_in = frozenset(settings.barred_in)
+        self.state_financing = settings.state_financing
+        self.cloud_regions = dict(settings.cloud_regions)
+        self.capability_schedule = StepFunction.of(settings.capability)
+        self.cost_schedule = StepFunction.of(settings.cost_share)
+        self.capability_loss = 0.0
+        self.cost_increase = 0.0
+        self.supply_risk = 0.0
+        bidding = model.scenario.bidding
+        self.bidding = bidding
+        self.beliefs: dict[str, float] = {}
+        self.present_countries: frozenset[str] = frozenset()
+        self.present_regions: frozenset[str] = frozenset()
+        self.refresh_capability()
+
+    def refresh_capability(self) -> None:
+        """Read capability, cost and cloud-region presence in force now (scheduled changes)."""
+        year = self.model.year
+        self.capability = self.capability_schedule.at(year) * (1.0 - self.capability_loss)
+        self.cost_share = self.cost_schedule.at(year) * (1.0 + self.cost_increase)
+        self.present_countries = frozenset(
+            iso3 for iso3, opened in self.cloud_regions.items() if opened <= year)
+        self.present_regions = frozenset(
+            self.model.region_of[iso3] for iso3 in self.present_countries
+            if iso3 in self.model.region_of)
+
+    def suffer_export_control(self, control: ExportControl) -> None:
+        """Mechanism 7: lose capability, pay more, carry supply risk from the effective date."""
+        self.capability_loss = 1.0 - (1.0 - self.capability_loss) * (1.0 - control.capability_loss)
+        self.cost_increase = (1.0 + self.cost_increase) * (1.0 + control.cost_increase) - 1.0
+        self.supply_risk += control.supply_risk
+        self.refresh_capability()
+
+    def presence_in(self, government: Government) -> float:
+        """1 with a cloud region in the country, 0.5 in its region, else 0."""
+        if government.iso3 in self.present_countries:
+            return 1.0
+        return 0.5 if government.region in self.present_regions else 0.0
+
+    def quality_for(self, government: Government) -> float:
+        """Capability as the government sees it: local presence adds latency and residency."""
+        return self.capability + self.bidding.presence_quality_bonus * self.presence_in(government)
+
+    def decide_bid(self, tender: Tender) -> Bid | None:
+        """Bid if the expected value beats entry cost and risk; price at the optimal markup."""
+        government = tender.government
+        bidding = self.bidding
+        presence = self.presence_in(government)
+        cost = tender.value * self.cost_share * (1.0 - bidding.presence_cost_discount * presence)
+        strategic_share = self.home.strategic_value * tender.sensitivity
+        belief = self.beliefs.get(government.region, bidding.initial_belief)
+        markup = optimal_markup(belief, bidding.price_sensitivity, bidding.reference_markup,
+                                strategic_share, bidding.min_markup, bidding.max_markup)
+        chance = win_probability(markup, belief, bidding.price_sensitivity,
+                                 bidding.reference_markup)
+        expected_value = chance * (markup + strategic_share)
+        entry = bidding.bid_cost_usd_m * (1.0 - self.home.barrier_removal) / cost
+        risk = (1.0 - self.risk_appetite) * COUNTRY_RISK[government.income_group] \
+            * bidding.risk_cost
+        if expected_value <= entry + risk:
+            return None
+        backed = self.state_financing
+        subsidy = self.home.offer_subsidy(cost) if backed else 0.0
+        price = bid_price(cost, markup, subsidy)
+        loan = self.home.offer_loan(price, tender.financing_need) if backed else 0.0
+        bundled = tender.needs_hardware and self.can_bundle_hardware
+        return Bid(self, cost, markup, subsidy, price, loan, bundled, chance)
+
+    def learn_from_outcome(self, region: str, bid: Bid, won: bool) -> None:
+        """Nudge the win belief for the region toward what happened (damped)."""
+        belief = self.beliefs.get(region, self.bidding.initial_belief)
+        self.beliefs[region] = update_belief(belief, won, bid.believed_win_chance,
+                                             self.bidding.learning_rate)
+
+    def revert_beliefs(self) -> None:
+        """Yearly pull of every regional belief back toward the initial belief."""
+        pull = self.bidding.belief_reversion
+        start = self.bidding.initial_belief
+        self.beliefs = {region: belief + pull * (start - belief)
+                        for region, belief in self.beliefs.items()}
