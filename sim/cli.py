@@ -1,0 +1,186 @@
+"""The ``cloudrace`` command line.
+
+``cloudrace run SCENARIO`` runs a scenario and writes a results folder; ``cloudrace scenarios``
+lists the scenarios with the question each answers. A user mistake prints one message and exits
+with status 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import yaml
+
+from sim.errors import UserError
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="cloudrace",
+        description="Cloud Race: an agent-based model of the US-China contest for government "
+                    "cloud contracts in developing countries.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="run a scenario and write a results folder",
+        description="Run a scenario's replications and write contracts.csv, yearly.csv, "
+                    "manifest.json, figures/ and summary.md to a new results folder.")
+    run.add_argument("scenario", type=Path, help="scenario file, e.g. scenarios/baseline.yaml")
+    run.add_argument("--replications", "-n", type=_positive_int, metavar="N",
+                     help="number of replications (default: the scenario's run.replications)")
+    run.add_argument("--seed", type=_seed, metavar="S",
+                     help="root seed (default: the scenario's run.seed)")
+    run.add_argument("--out", type=Path, metavar="DIR",
+                     help="results folder to create (must not exist; default: "
+                          "results/<scenario>-<date-time>)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                     dest="overrides",
+                     help="override a parameter, e.g. --set choice.cost_weight=2.5 "
+                          "(repeatable; the value is read as YAML)")
+    run.add_argument("--tenders", action="store_true",
+                     help="also write tenders.csv: every tender with every bid")
+    run.add_argument("--no-figures", action="store_true", help="skip the figures")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.set_defaults(handler=command_run)
+
+    scenarios = commands.add_parser(
+        "scenarios", help="list the scenarios and the question each answers",
+        description="List the scenario files in a folder with their descriptions.")
+    scenarios.add_argument("folder", nargs="?", type=Path, default=None,
+                           help="folder of scenario files (default: ./scenarios)")
+    scenarios.set_defaults(handler=command_scenarios)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a seed between 0 and 2^63-1, got {value}")
+    return value
+
+
+def command_run(args: argparse.Namespace) -> int:
+    """Run a scenario and write its results folder."""
+    from sim.countries import DEFAULT_COUNTRIES_PATH
+    from sim.outputs import (
+        default_folder,
+        file_sha256,
+        reserve_folder,
+        write_csv,
+        write_manifest,
+        write_results,
+    )
+    from sim.plots import write_figures
+    from sim.runner import run_scenario
+    from sim.scenario import load_scenario, scenario_hash
+    from sim.summary import write_summary
+
+    settings = load_scenario(args.scenario, args.overrides)
+    replications = args.replications or settings.run.replications
+    root_seed = settings.run.seed if args.seed is None else args.seed
+    started = datetime.now(UTC)
+    name = args.scenario.stem
+    folder = args.out or default_folder(Path("results"), name, started.astimezone())
+    reserve_folder(folder)
+    try:
+        seeds, results = run_scenario(settings, replications, root_seed, args.tenders,
+                                      progress=not args.quiet)
+    except BaseException:
+        folder.rmdir()
+        raise
+    import pandas as pd
+
+    contracts = pd.concat([r.contracts for r in results], ignore_index=True)
+    yearly = pd.concat([r.yearly for r in results], ignore_index=True)
+    providers = list(settings.providers)
+    states = list(settings.states)
+    data_file = Path(settings.population.data_file or DEFAULT_COUNTRIES_PATH)
+    writers = {
+        "contracts.csv": partial(write_csv, contracts),
+        "yearly.csv": partial(write_csv, yearly),
+        "summary.md": partial(write_summary, scenario_name=name,
+                              description=settings.description, contracts=contracts,
+                              yearly=yearly, providers=providers, states=states,
+                              replications=replications, end_year=settings.run.end_year),
+    }
+    if args.tenders:
+        tenders = pd.concat([r.tenders for r in results], ignore_index=True)
+        writers["tenders.csv"] = partial(write_csv, tenders)
+    if not args.no_figures:
+        writers["figures"] = partial(write_figures, contracts=contracts, yearly=yearly,
+                                     providers=providers, states=states)
+    writers["manifest.json"] = partial(
+        write_manifest, scenario_file=str(args.scenario), scenario_name=name,
+        scenario_hash=scenario_hash(settings), overrides=args.overrides,
+        root_seed=root_seed, replications=replications, replication_seeds=seeds,
+        country_data={"file": str(data_file), "sha256": file_sha256(data_file)},
+        started=started.isoformat(timespec="seconds"),
+        finished=datetime.now(UTC).isoformat(timespec="seconds"),
+        outputs=sorted(writers), scenario=settings.model_dump(mode="json"))
+    write_results(folder, writers)
+    print(f"Wrote {folder}/ ({len(contracts)} contracts over {replications} replication(s)); "
+          f"headline numbers in {folder / 'summary.md'}")
+    return 0
+
+
+def command_scenarios(args: argparse.Namespace) -> int:
+    """List scenario files with their descriptions."""
+    from sim.scenario import SCENARIO_DIR
+
+    folder = args.folder or (Path("scenarios") if Path("scenarios").is_dir() else SCENARIO_DIR)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such folder of scenarios")
+    files = sorted(folder.rglob("*.yaml"))
+    if not files:
+        raise UserError(f"{folder}: no scenario files (*.yaml) in it")
+    for path in files:
+        try:
+            description = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(
+                "description", "")
+        except (yaml.YAMLError, AttributeError):
+            description = "(cannot be read: run it to see the error)"
+        print(f"{path.relative_to(folder)}\n    {' '.join(str(description).split())}\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: parse, dispatch, turn user mistakes into one message and exit status 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as error:
+        print(f"cloudrace: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("cloudrace: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def console_main() -> None:
+    """The installed ``cloudrace`` script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()

@@ -1,0 +1,113 @@
+"""Figures of a run: market shares with bands across replications, deals by group, leverage.
+
+Each function takes the run's tables and writes one PNG; bands are the 5-95 % range across
+replications and lines their mean.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.schema import FH_STATUSES, REGIONS  # noqa: E402
+
+PROVIDER_COLOURS = {"Huawei": "#c7000b", "Alibaba": "#ff6a00", "AWS": "#232f3e",
+                    "Microsoft": "#00a4ef", "Google": "#34a853"}
+STATE_COLOURS = {"China": "#c7000b", "US": "#1f4e9c"}
+
+
+def _colour(name: str, palette: dict[str, str], index: int) -> str:
+    return palette.get(name, f"C{index % 10}")
+
+
+def _band(axis, yearly: pd.DataFrame, column: str, label: str, colour: str) -> None:
+    by_year = yearly.groupby("year")[column]
+    mean = by_year.mean()
+    axis.plot(mean.index, mean.values, color=colour, label=label, linewidth=2)
+    if yearly["replication"].nunique() > 1:
+        axis.fill_between(mean.index, by_year.quantile(0.05).values,
+                          by_year.quantile(0.95).values, color=colour, alpha=0.2, linewidth=0)
+
+
+def plot_market_share(yearly: pd.DataFrame, providers: list[str], path: Path) -> None:
+    """Share of new contracts and of the installed base, by provider, over time."""
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for index, name in enumerate(providers):
+        colour = _colour(name, PROVIDER_COLOURS, index)
+        _band(axes[0], yearly, f"share_new_{name}", name, colour)
+        _band(axes[1], yearly, f"installed_share_{name}", name, colour)
+    axes[0].set_title("Share of new contracts")
+    axes[1].set_title("Share of installed base (contract value)")
+    for axis in axes:
+        axis.set_xlabel("year")
+        axis.set_ylim(0, 1)
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel("share")
+    axes[1].legend(loc="upper right", fontsize=8)
+    _finish(figure, path, yearly)
+
+
+def plot_deals_by_group(contracts: pd.DataFrame, providers: list[str], column: str,
+                        order: tuple[str, ...], title: str, path: Path,
+                        replications: int) -> None:
+    """Contracts per replication by group (region or Freedom House status) and provider."""
+    counts = (contracts.groupby([column, "provider"]).size().unstack(fill_value=0)
+              .reindex(index=list(order), columns=providers, fill_value=0)) / replications
+    figure, axis = plt.subplots(figsize=(8, 4.2))
+    bottom = pd.Series(0.0, index=counts.index)
+    for index, name in enumerate(providers):
+        axis.bar(counts.index, counts[name], bottom=bottom, label=name,
+                 color=_colour(name, PROVIDER_COLOURS, index))
+        bottom += counts[name]
+    axis.set_title(title)
+    axis.set_ylabel("contracts per replication")
+    axis.legend(fontsize=8)
+    axis.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def plot_leverage(yearly: pd.DataFrame, states: list[str], path: Path) -> None:
+    """Each state's leverage index and the governments dependent on it, over time."""
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for index, name in enumerate(states):
+        colour = _colour(name, STATE_COLOURS, index)
+        _band(axes[0], yearly, f"leverage_{name}", name, colour)
+        _band(axes[1], yearly, f"dependent_{name}", name, colour)
+    axes[0].set_title("Leverage index (share of sensitive workloads)")
+    axes[0].set_ylim(0, 1)
+    axes[1].set_title("Governments dependent on the state")
+    for axis in axes:
+        axis.set_xlabel("year")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    _finish(figure, path, yearly)
+
+
+def _finish(figure, path: Path, yearly: pd.DataFrame) -> None:
+    replications = yearly["replication"].nunique()
+    note = f"mean of {replications} replications" + (", band 5-95 %" if replications > 1 else "")
+    figure.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=7, color="0.4")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_figures(folder: Path, contracts: pd.DataFrame, yearly: pd.DataFrame,
+                  providers: list[str], states: list[str]) -> None:
+    """All the run's figures into ``folder``."""
+    folder.mkdir()
+    replications = int(yearly["replication"].nunique())
+    plot_market_share(yearly, providers, folder / "market_share.png")
+    plot_deals_by_group(contracts, providers, "region", REGIONS, "Contracts by region",
+                        folder / "deals_by_region.png", replications)
+    plot_deals_by_group(contracts, providers, "fh_status", FH_STATUSES,
+                        "Contracts by Freedom House status", folder / "deals_by_freedom_status.png",
+                        replications)
+    plot_leverage(yearly, states, folder / "leverage.png")

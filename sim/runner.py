@@ -1,0 +1,95 @@
+"""Running replications: seeds spawned from one root, one model per replication, tidy tables.
+
+A replication is a plain function of (scenario, seed) -> tables, so any executor can call it.
+Each replication's seed is drawn from ``SeedSequence(root).spawn(n)[i]``: independent streams,
+and the integer written to the outputs reproduces that replication on its own
+(``CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=seed))``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from sim.model import CloudRaceModel, CloudRaceScenario
+from sim.schema import ScenarioFile
+
+CONTRACT_COLUMNS = [
+    "replication", "seed", "time", "year", "country", "country_name", "region", "wb_region",
+    "income_group", "fh_status", "us_security_partner", "tender_kind", "provider",
+    "provider_state", "value_usd_m", "price_usd_m", "subsidy_usd_m", "financing_state",
+    "loan_usd_m", "grant_element", "bundled_hardware", "renewal", "incumbent_provider", "n_bids",
+    "troubled", "trouble_kind",
+]
+
+
+@dataclass
+class ReplicationResult:
+    """The tables one replication produces."""
+
+    contracts: pd.DataFrame
+    yearly: pd.DataFrame
+    tenders: pd.DataFrame | None
+
+
+def replication_seeds(root_seed: int, replications: int) -> list[int]:
+    """One 64-bit seed per replication, spawned from the root seed (numpy SeedSequence)."""
+    children = np.random.SeedSequence(root_seed).spawn(replications)
+    return [int(child.generate_state(1, dtype=np.uint64)[0]) for child in children]
+
+
+def run_replication(settings: ScenarioFile, replication: int, seed: int,
+                    record_tenders: bool = False) -> ReplicationResult:
+    """Run one replication of a scenario from start to end and return its tables."""
+    model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=seed),
+                           record_tenders=record_tenders)
+    model.run_model()
+    contracts = contracts_table(model)
+    yearly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    tenders = pd.DataFrame(model.tender_log) if record_tenders else None
+    for table in (contracts, yearly, tenders):
+        if table is not None:
+            table.insert(0, "seed", seed)
+            table.insert(0, "replication", replication)
+    yearly["year"] = yearly["year"].astype(int)
+    return ReplicationResult(contracts, yearly, tenders)
+
+
+def contracts_table(model: CloudRaceModel) -> pd.DataFrame:
+    """One row per awarded contract (without the replication and seed columns)."""
+    rows = []
+    for contract in model.contracts:
+        tender, bid = contract.tender, contract.bid
+        government = tender.government
+        financing = bid.financing_state
+        rows.append((
+            round(contract.start, 6), int(contract.start), government.iso3, government.name,
+            government.region, government.wb_region, government.income_group,
+            government.fh_status, government.us_security_partner, tender.kind,
+            bid.provider.name, bid.provider.home.name, round(tender.value, 6),
+            round(bid.price, 6), round(bid.subsidy, 6), financing.name if financing else "",
+            round(bid.loan, 6), round(contract.grant_element, 6), bid.bundled, tender.renewal,
+            tender.incumbent.name if tender.incumbent else "", contract.extra["n_bids"],
+            contract.troubled, contract.trouble_kind,
+        ))
+    return pd.DataFrame(rows, columns=CONTRACT_COLUMNS[2:])
+
+
+def run_scenario(settings: ScenarioFile, replications: int | None = None,
+                 seed: int | None = None, record_tenders: bool = False,
+                 progress: bool = True) -> tuple[list[int], list[ReplicationResult]]:
+    """Run every replication in turn; returns the seeds and the results, in order."""
+    replications = replications or settings.run.replications
+    root = settings.run.seed if seed is None else seed
+    seeds = replication_seeds(root, replications)
+    results = []
+    bar = tqdm(total=replications, desc="replications", unit="run",
+               disable=not progress or replications < 2)
+    for index, replication_seed in enumerate(seeds):
+        results.append(run_replication(settings, index, replication_seed, record_tenders))
+        bar.update()
+    bar.close()
+    return seeds, results
