@@ -245,9 +245,9 @@ class Government(Agent):
     def renew(self, contract: Contract) -> None:
         """Contract ends: re-tender with the holder as incumbent, then retire the old one."""
         old = contract.tender
-        renewal = Tender(self, old.kind, old.value * self.model.scenario.tenders.renewal_value_share,
-                         old.sensitivity, False, self.financing_need(), old.duration,
-                         renewal=True, incumbent=contract.provider)
+        value = old.value * self.model.scenario.tenders.renewal_value_share
+        renewal = Tender(self, old.kind, value, old.sensitivity, False, self.financing_need(),
+                         old.duration, renewal=True, incumbent=contract.provider)
         self.hold_tender(renewal)
         self.retire(contract)
 

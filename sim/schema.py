@@ -69,7 +69,8 @@ class PopulationSettings(Section):
     """Which governments take part."""
 
     data_file: str | None = param(
-        None, "path", "Country data CSV (relative to the scenario file); default: the shipped file.")
+        None, "path", "Country data CSV (relative to the scenario file); default: the shipped "
+        "file.")
     only: list[str] = param([], "ISO3 codes", "If not empty, only these countries take part.")
     exclude: list[str] = param([], "ISO3 codes", "Countries left out of the population.")
 
