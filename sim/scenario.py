@@ -233,8 +233,8 @@ def _is_phased(loc: tuple[str, ...]) -> bool:
 def _check_references(path: Path, scenario: ScenarioFile) -> None:
     """Cross-references the schema alone cannot check: names that must exist elsewhere."""
     problems = []
-    if scenario.run.end_year <= scenario.run.start_year:
-        problems.append(f"run.end_year: expected a year after run.start_year "
+    if scenario.run.end_year < scenario.run.start_year:
+        problems.append(f"run.end_year: expected a year no earlier than run.start_year "
                         f"({scenario.run.start_year}), got {scenario.run.end_year}")
     states = sorted(scenario.states)
     for name, provider in scenario.providers.items():
