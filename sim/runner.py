@@ -36,9 +36,13 @@ class ReplicationResult:
 
 
 def replication_seeds(root_seed: int, replications: int) -> list[int]:
-    """One 64-bit seed per replication, spawned from the root seed (numpy SeedSequence)."""
+    """One 63-bit seed per replication, spawned from the root seed (numpy SeedSequence).
+
+    63 bits keep the seed a signed 64-bit integer in every table format.
+    """
     children = np.random.SeedSequence(root_seed).spawn(replications)
-    return [int(child.generate_state(1, dtype=np.uint64)[0]) for child in children]
+    return [int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+            for child in children]
 
 
 def run_replication(settings: ScenarioFile, replication: int, seed: int,
