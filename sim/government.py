@@ -403,8 +403,16 @@ class Government(Agent):
             self.lose_trust(provider, event.backlash_trust_loss)
         if event.backlash_cancels:
             for contract in [c for c in self.contracts if c.provider.home is state]:
-                contract.extra["cancelled"] = True
-                self.renew(contract)
+                self.cancel(contract)
+
+    def cancel(self, contract: Contract) -> None:
+        """End a contract early and tender its replacement at once, with no incumbent."""
+        contract.extra["cancelled"] = True
+        self.retire(contract)
+        old = contract.tender
+        value = old.value * self.model.scenario.tenders.renewal_value_share
+        self.hold_tender(Tender(self, old.kind, value, old.sensitivity, False,
+                                self.financing_need(), old.duration))
 
     # --- the yearly round -----------------------------------------------------------------
 

@@ -83,11 +83,12 @@ class _Action:
 class CloudRaceModel(Model):
     """Governments, providers and states competing over government cloud contracts."""
 
-    def __init__(self, scenario: CloudRaceScenario | None = None, *,
+    def __init__(self, scenario: CloudRaceScenario | None = None, *, rng=None,
                  record_tenders: bool = False) -> None:
+        """Build the world from a scenario (default: the baseline with seed ``rng``)."""
         if scenario is None:
             from sim.scenario import load_scenario
-            scenario = CloudRaceScenario.from_settings(load_scenario(BASELINE))
+            scenario = CloudRaceScenario.from_settings(load_scenario(BASELINE), rng=rng)
         super().__init__(scenario=scenario)
         self.start_year = scenario.run.start_year
         self.end_year = scenario.run.end_year
@@ -113,8 +114,8 @@ class CloudRaceModel(Model):
         self.providers = [Provider(self, name, settings, self.states[settings.home_state])
                           for name, settings in scenario.providers.items()]
         self.providers_by_name = {provider.name: provider for provider in self.providers}
-        self.governments = list(Government.create_agents(
-            self, len(countries), country=countries.to_dict("records")))
+        self.governments = Government.create_agents(self, len(countries),
+                                                    country=countries.to_dict("records"))
         self.governments_by_region: dict[str, list[Government]] = {}
         for government in self.governments:
             self.governments_by_region.setdefault(government.region, []).append(government)
@@ -238,17 +239,14 @@ class CloudRaceModel(Model):
         for state in self.states.values():
             state.react_to_rival(rival_shares.get("china" if state.bloc == "west" else "west",
                                                   0.0))
-            state.open_budget_year()
-        for provider in self.providers:
-            provider.revert_beliefs()
-        for government in self.governments:
-            government.open_year()
+        self.agents_by_type[StateActor].do("open_budget_year")
+        self.agents_by_type[Provider].do("revert_beliefs")
+        self.governments.do("open_year")
         self.schedule_year_tenders()
 
     def step(self) -> None:
         """Close the year just ended (trouble, debt, data), then open the next."""
-        for government in self.governments:
-            government.close_year()
+        self.governments.do("close_year")
         self.metrics.close_year(self.year - 1)
         self.datacollector.collect(self)
         if self.year > self.end_year:

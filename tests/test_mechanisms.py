@@ -71,7 +71,7 @@ def test_security_pressure_cuts_chinese_wins_among_governments_that_depend_on_th
 
 def test_pressure_reaches_a_government_only_through_its_dependence():
     model = run_model("states.US.security_pressure=1", end_year=2006)
-    government = model.governments[0]
+    government = model.governments.to_list()[0]
     huawei = model.providers_by_name["Huawei"]
     tender = model.draw_tender(government)
     bid = huawei.decide_bid(tender)
@@ -141,7 +141,7 @@ def test_a_troubled_contract_lowers_trust_in_its_provider_here_and_less_in_the_r
 
 def test_lost_trust_makes_a_providers_bid_less_attractive():
     model = run_model(end_year=2006)
-    government = model.governments[0]
+    government = model.governments.to_list()[0]
     tender = model.draw_tender(government)
     bid = model.providers_by_name["Huawei"].decide_bid(tender)
     trusted = government.score_bid(tender, bid)
