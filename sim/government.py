@@ -281,7 +281,8 @@ class Government(Agent):
     def update_dependence(self) -> None:
         """Mechanism 6: dependence on each state from its ties (data columns) and the debt owed.
 
-        A tie column ``x`` with a companion ``x_year`` counts only from that year.
+        A tie column ``x`` counts from the year the scenario gives it (``ties_from``), else from
+        the year in a companion data column ``x_year`` if there is one, else always.
         """
         year = self.model.year
         debt_weight = self.model.scenario.dependence.debt_weight
@@ -289,7 +290,7 @@ class Government(Agent):
         for name, state in self.model.states.items():
             ties = [debt_weight * self.debt.get(name, 0.0) / gdp_m]
             for column, weight in state.ties.items():
-                since = self.country.get(f"{column}_year")
+                since = state.ties_from.get(column, self.country.get(f"{column}_year"))
                 if since is not None and not _missing(since) and year < float(since):
                     continue
                 ties.append(weight * float(self.country[column]))

@@ -138,11 +138,6 @@ class CloudRaceModel(Model):
     def select_population(self, population: PopulationSettings):
         """The governments taking part: the country file, less exclusions, or only those named."""
         countries = load_countries(population.data_file)
-        missing = sorted(set(population.only) | set(population.exclude) - set(countries["iso3"]))
-        if missing:
-            from sim.errors import UserError
-            raise UserError(f"population: unknown ISO3 codes {', '.join(missing)} (not in the "
-                            "country data)")
         if population.only:
             countries = countries[countries["iso3"].isin(population.only)]
         return countries[~countries["iso3"].isin(population.exclude)].reset_index(drop=True)

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from pydantic import BaseModel, ValidationError
 
+from sim.countries import load_countries
 from sim.errors import UserError
 from sim.schema import ScenarioFile
 
@@ -252,7 +254,38 @@ def _check_references(path: Path, scenario: ScenarioFile) -> None:
                             f"than maturity_years ({state.financing.maturity_years:g})")
     if sum(kind.share for kind in scenario.tenders.kinds.values()) <= 0:
         problems.append("tenders.kinds: expected at least one kind with a share above 0")
+    problems += _data_problems(scenario)
     if problems:
         if len(problems) == 1:
             raise UserError(f"{path}: invalid scenario: {problems[0]}")
         raise UserError(f"{path}: invalid scenario\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def _data_problems(scenario: ScenarioFile) -> list[str]:
+    """Names the scenario takes from the country data: ISO3 codes and tie columns."""
+    countries = load_countries(scenario.population.data_file)
+    problems = []
+    known = set(countries["iso3"])
+    population = scenario.population
+    for key, codes in (("population.only", population.only),
+                       ("population.exclude", population.exclude)):
+        unknown = sorted(set(codes) - known)
+        if unknown:
+            problems.append(f"{key}: unknown ISO3 codes {', '.join(unknown)} (not in the "
+                            "country data)")
+    for name, provider in scenario.providers.items():
+        unknown = sorted(set(provider.barred_in) - known)
+        if unknown:
+            problems.append(f"providers.{name}.barred_in: unknown ISO3 codes "
+                            f"{', '.join(unknown)}")
+    for name, state in scenario.states.items():
+        for column in state.ties:
+            if column not in countries.columns:
+                nearest = difflib.get_close_matches(column, list(countries.columns), n=1)
+                hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
+                problems.append(f"states.{name}.ties.{column}: no such column in the country "
+                                f"data{hint}")
+            elif not (is_bool_dtype(countries[column]) or is_numeric_dtype(countries[column])):
+                problems.append(f"states.{name}.ties.{column}: the column is not numeric or "
+                                "true/false")
+    return problems

@@ -312,6 +312,9 @@ class StateSettings(Section):
     ties: dict[str, float] = param(
         {}, "column: weight", "Country-data columns that tie governments to this state "
         "(dependence), with weights.")
+    ties_from: dict[str, float] = param(
+        {}, "column: year", "Year from which a tie column counts (default: from the data's "
+        "'<column>_year' column if there is one, else always).")
     strategic_value: Phased = phased(0.0, "of cost", "Value the state puts on a contract won by "
                                      "its providers, passed on as a lower markup (time-phased).",
                                      ge=0, le=3)

@@ -36,6 +36,7 @@ class StateActor(Agent):
         self.bloc = settings.bloc
         self.exposure = settings.exposure
         self.ties = dict(settings.ties)
+        self.ties_from = dict(settings.ties_from)
         self.settings = settings
         terms = settings.financing
         self.loan_terms = terms
