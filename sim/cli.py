@@ -8,6 +8,7 @@ with status 2; nothing is written.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from datetime import UTC, datetime
 from functools import partial
@@ -130,7 +131,8 @@ def command_run(args: argparse.Namespace) -> int:
         writers["figures"] = partial(write_figures, contracts=contracts, yearly=yearly,
                                      providers=providers, states=states)
     writers["manifest.json"] = partial(
-        write_manifest, scenario_file=str(args.scenario), scenario_name=name,
+        write_manifest, command=args.command_line, scenario_file=str(args.scenario),
+        scenario_name=name,
         scenario_hash=scenario_hash(settings), overrides=args.overrides,
         root_seed=root_seed, replications=replications, replication_seeds=seeds,
         country_data={"file": str(data_file), "sha256": file_sha256(data_file)},
@@ -166,7 +168,9 @@ def command_scenarios(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse, dispatch, turn user mistakes into one message and exit status 2."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    args.command_line = shlex.join(["cloudrace", *argv])
     try:
         return args.handler(args)
     except UserError as error:

@@ -214,7 +214,8 @@ class CloudRaceModel(Model):
                 "financing_need": tender.financing_need, "n_bids": len(bids),
                 "outcome": "deferred" if winner is None else "awarded"}
         if not bids:
-            self.tender_log.append({**base, "provider": "", "won": False})
+            self.tender_log.append({**base, "provider": "", "bundled_hardware": False,
+                                    "won": False})
         for bid in bids:
             self.tender_log.append({
                 **base, "provider": bid.provider.name, "cost_usd_m": bid.cost,

@@ -14,7 +14,6 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime
@@ -73,7 +72,8 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
     """CSV with booleans as true/false, floats at full precision, no index."""
     table = table.copy()
     for column in table.columns:
-        if table[column].dtype == bool:
+        values = table[column].dropna()
+        if len(values) and values.map(type).eq(bool).all():
             table[column] = table[column].map({True: "true", False: "false"})
     table.to_csv(path, index=False, lineterminator="\n")
 
@@ -109,8 +109,7 @@ def file_sha256(path: Path) -> str:
 
 def write_manifest(path: Path, **fields) -> None:
     """manifest.json: what was run, with which seeds, code and packages, and when."""
-    manifest = {"command": " ".join(sys.argv), "git_commit": git_commit(),
-                "versions": package_versions(), **fields}
+    manifest = {"git_commit": git_commit(), "versions": package_versions(), **fields}
     path.write_text(json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n")
 
 

@@ -35,8 +35,12 @@ SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 def load_scenario(path: str | Path, overrides: typing.Sequence[str] = ()) -> ScenarioFile:
     """Load, merge, override and validate a scenario file."""
     path = Path(path)
-    raw = _read_with_extends(path, chain=())
+    files: list[Path] = []
+    raw = _read_with_extends(path, chain=(), files=files)
     raw.pop("extends", None)
+    # Validation runs on the merged file: name the whole chain, since the key may come from any.
+    label = str(path) if len(files) == 1 else \
+        f"{path} (extending {' <- '.join(str(f) for f in files[1:])})"
     override_paths = []
     for assignment in overrides:
         key_path, value = _parse_override(assignment)
@@ -46,8 +50,8 @@ def load_scenario(path: str | Path, overrides: typing.Sequence[str] = ()) -> Sce
     try:
         scenario = ScenarioFile.model_validate(raw)
     except ValidationError as error:
-        raise UserError(_format_validation_error(path, error, override_paths)) from None
-    _check_references(path, scenario)
+        raise UserError(_format_validation_error(label, error, override_paths)) from None
+    _check_references(label, scenario)
     return scenario
 
 
@@ -80,12 +84,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+def _read_with_extends(path: Path, chain: tuple[Path, ...], files: list[Path]
+                       ) -> dict[str, Any]:
     resolved = path.resolve()
     if resolved in chain:
         cycle = " -> ".join(p.name for p in (*chain, resolved))
         raise UserError(f"{path}: 'extends' forms a cycle: {cycle}")
     data = _read_yaml(path)
+    files.append(path)
     parent_name = data.get("extends")
     if parent_name is None:
         return data
@@ -95,7 +101,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     parent_path = path.parent / parent_name
     if not parent_path.is_file():
         raise UserError(f"{path}: extends: file not found: {parent_path}")
-    parent = _read_with_extends(parent_path, (*chain, resolved))
+    parent = _read_with_extends(parent_path, (*chain, resolved), files)
     parent.pop("extends", None)
     return _deep_merge(parent, data)
 
@@ -141,7 +147,7 @@ def _resolve_data_file(raw: dict[str, Any], path: Path) -> None:
         population["data_file"] = str((path.parent / population["data_file"]).resolve())
 
 
-def _format_validation_error(path: Path, error: ValidationError,
+def _format_validation_error(label: str, error: ValidationError,
                              override_paths: list[tuple[str, ...]]) -> str:
     lines = []
     seen = set()
@@ -151,11 +157,13 @@ def _format_validation_error(path: Path, error: ValidationError,
             continue
         seen.add(loc)
         key = ".".join(loc) or "(top level)"
-        origin = " (set with --set)" if any(loc[: len(o)] == o for o in override_paths) else ""
+        origin = " (set with --set)" if any(
+            loc[: len(o)] == o or o[: len(loc)] == loc for o in override_paths) else ""
         lines.append(f"  {key}{origin}: {_expectation(item, loc)}")
-    header = f"{path}: invalid scenario"
-    return header + ("\n" if len(lines) > 1 else ":") + "\n".join(lines) if len(lines) > 1 \
-        else f"{header}: {lines[0].strip()}"
+    header = f"{label}: invalid scenario"
+    if len(lines) == 1:
+        return f"{header}: {lines[0].strip()}"
+    return header + "\n" + "\n".join(lines)
 
 
 def _is_type_tag(part: Any) -> bool:
@@ -232,7 +240,7 @@ def _is_phased(loc: tuple[str, ...]) -> bool:
     return False
 
 
-def _check_references(path: Path, scenario: ScenarioFile) -> None:
+def _check_references(label: str, scenario: ScenarioFile) -> None:
     """Cross-references the schema alone cannot check: names that must exist elsewhere."""
     problems = []
     if scenario.run.end_year < scenario.run.start_year:
@@ -257,8 +265,8 @@ def _check_references(path: Path, scenario: ScenarioFile) -> None:
     problems += _data_problems(scenario)
     if problems:
         if len(problems) == 1:
-            raise UserError(f"{path}: invalid scenario: {problems[0]}")
-        raise UserError(f"{path}: invalid scenario\n" + "\n".join(f"  {p}" for p in problems))
+            raise UserError(f"{label}: invalid scenario: {problems[0]}")
+        raise UserError(f"{label}: invalid scenario\n" + "\n".join(f"  {p}" for p in problems))
 
 
 def _data_problems(scenario: ScenarioFile) -> list[str]:

@@ -34,7 +34,7 @@ def phased(default: Phased, unit: str, meaning: str, *, ge: float, le: float) ->
 class Section(BaseModel):
     """Base of every scenario section: unknown keys are errors; time-phased values are checked."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
 
     @field_validator("*", mode="after")
     @classmethod
