@@ -84,11 +84,22 @@ class CloudRaceModel(Model):
     """Governments, providers and states competing over government cloud contracts."""
 
     def __init__(self, scenario: CloudRaceScenario | None = None, *, rng=None,
-                 record_tenders: bool = False) -> None:
-        """Build the world from a scenario (default: the baseline with seed ``rng``)."""
+                 record_tenders: bool = False, scenario_file: str | Path = BASELINE,
+                 **parameters) -> None:
+        """Build the world from a scenario.
+
+        Without ``scenario``, the scenario is read from ``scenario_file`` (the baseline by
+        default) with ``parameters`` as overrides, keyed by path with ``__`` for the dots
+        (``choice__cost_weight=2.5``), and seeded with ``rng``: the form SolaraViz sliders and
+        Mesa's ``batch_run`` call.
+        """
         if scenario is None:
             from sim.scenario import load_scenario
-            scenario = CloudRaceScenario.from_settings(load_scenario(BASELINE), rng=rng)
+            values = {key.replace("__", "."): value for key, value in parameters.items()}
+            scenario = CloudRaceScenario.from_settings(load_scenario(scenario_file, values=values),
+                                                       rng=rng)
+        elif parameters:
+            raise TypeError("pass either a scenario or parameters, not both")
         super().__init__(scenario=scenario)
         self.start_year = scenario.run.start_year
         self.end_year = scenario.run.end_year

@@ -32,8 +32,13 @@ from sim.schema import ScenarioFile
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
-def load_scenario(path: str | Path, overrides: typing.Sequence[str] = ()) -> ScenarioFile:
-    """Load, merge, override and validate a scenario file."""
+def load_scenario(path: str | Path, overrides: typing.Sequence[str] = (),
+                  values: typing.Mapping[str, Any] | None = None) -> ScenarioFile:
+    """Load, merge, override and validate a scenario file.
+
+    ``overrides`` are ``key.path=value`` strings as on the command line (the value read as
+    YAML); ``values`` maps key paths to Python values directly (for sliders and experiments).
+    """
     path = Path(path)
     files: list[Path] = []
     raw = _read_with_extends(path, chain=(), files=files)
@@ -42,8 +47,10 @@ def load_scenario(path: str | Path, overrides: typing.Sequence[str] = ()) -> Sce
     label = str(path) if len(files) == 1 else \
         f"{path} (extending {' <- '.join(str(f) for f in files[1:])})"
     override_paths = []
-    for assignment in overrides:
-        key_path, value = _parse_override(assignment)
+    assignments = [_parse_override(assignment) + (assignment,) for assignment in overrides]
+    assignments += [(key.split("."), value, f"{key}={value!r}")
+                    for key, value in (values or {}).items()]
+    for key_path, value, assignment in assignments:
         _set_path(raw, key_path, value, assignment)
         override_paths.append(tuple(key_path))
     _resolve_data_file(raw, path)
