@@ -106,7 +106,7 @@ class Government(Agent):
         self.gdp_2019 = float(country["gdp_usd_bn"])
         demand = model.scenario.demand
         past_growth = (self.gdp_2019 / float(country["gdp_usd_bn_2006"])) ** (1.0 / 13.0) - 1.0
-        self.gdp_growth = min(max(past_growth, -0.05), demand.gdp_growth_cap)
+        self.gdp_growth = min(max(past_growth, demand.gdp_growth_floor), demand.gdp_growth_cap)
         gdp_per_capita = self.gdp_2019 * 1e3 / self.population_m
         self.adoption_midpoint = (
             demand.adoption_midpoint_year

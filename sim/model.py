@@ -203,7 +203,8 @@ class CloudRaceModel(Model):
                                     ) ** tenders.value_elasticity \
             * math.exp(spread * rng.standard_normal() - spread * spread / 2.0)
         value = min(max(value, tenders.min_value_usd_m), tenders.max_value_usd_m)
-        hardware_chance = kind.hardware_probability * (1.0 - 0.9 * government.internet_share)
+        hardware_chance = kind.hardware_probability * (
+            1.0 - tenders.hardware_internet_falloff * government.internet_share)
         return Tender(government, kind_name, value, kind.sensitivity,
                       bool(rng.random() < hardware_chance), government.financing_need(),
                       kind.duration_years)
@@ -246,7 +247,10 @@ class CloudRaceModel(Model):
         for state in self.states.values():
             state.react_to_rival(rival_shares.get("china" if state.bloc == "west" else "west",
                                                   0.0))
+        # Changes dated 1 January apply before the year opens, whatever the event order.
+        self.agents_by_type[StateActor].do("refresh_levers")
         self.agents_by_type[StateActor].do("open_budget_year")
+        self.agents_by_type[Provider].do("refresh_capability")
         self.agents_by_type[Provider].do("revert_beliefs")
         self.governments.do("open_year")
         self.schedule_year_tenders()

@@ -24,10 +24,6 @@ if TYPE_CHECKING:
     from sim.schema import ExportControl, ProviderSettings
     from sim.state_actor import StateActor
 
-COUNTRY_RISK = {"Low": 1.0, "Lower middle": 0.7, "Upper middle": 0.4, "High": 0.15}
-"""Market risk by income group, 0-1 (default, currency and payment risk rise as income falls)."""
-
-
 @dataclass(slots=True)
 class Bid:
     """One provider's offer on one tender."""
@@ -93,10 +89,11 @@ class Provider(Agent):
         self.refresh_capability()
 
     def presence_in(self, government: Government) -> float:
-        """1 with a cloud region in the country, 0.5 in its region, else 0."""
+        """1 with a cloud region in the country, a share of it elsewhere in the region, else 0."""
         if government.iso3 in self.present_countries:
             return 1.0
-        return 0.5 if government.region in self.present_regions else 0.0
+        return self.bidding.regional_presence if government.region in self.present_regions \
+            else 0.0
 
     def quality_for(self, government: Government) -> float:
         """Capability as the government sees it: local presence adds latency and residency."""
@@ -116,7 +113,7 @@ class Provider(Agent):
                                  bidding.reference_markup)
         expected_value = chance * (markup + strategic_share)
         entry = bidding.bid_cost_usd_m * (1.0 - self.home.barrier_removal) / cost
-        risk = (1.0 - self.risk_appetite) * COUNTRY_RISK[government.income_group] \
+        risk = (1.0 - self.risk_appetite) * bidding.country_risk[government.income_group] \
             * bidding.risk_cost
         if expected_value <= entry + risk:
             return None

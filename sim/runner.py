@@ -22,7 +22,7 @@ CONTRACT_COLUMNS = [
     "income_group", "fh_status", "us_security_partner", "tender_kind", "provider",
     "provider_state", "value_usd_m", "price_usd_m", "subsidy_usd_m", "financing_state",
     "loan_usd_m", "grant_element", "bundled_hardware", "renewal", "incumbent_provider", "n_bids",
-    "troubled", "trouble_kind",
+    "troubled", "trouble_kind", "cancelled",
 ]
 
 
@@ -77,7 +77,7 @@ def contracts_table(model: CloudRaceModel) -> pd.DataFrame:
             round(bid.price, 6), round(bid.subsidy, 6), financing.name if financing else "",
             round(bid.loan, 6), round(contract.grant_element, 6), bid.bundled, tender.renewal,
             tender.incumbent.name if tender.incumbent else "", contract.extra["n_bids"],
-            contract.troubled, contract.trouble_kind,
+            contract.troubled, contract.trouble_kind, contract.extra.get("cancelled", False),
         ))
     return pd.DataFrame(rows, columns=CONTRACT_COLUMNS[2:])
 

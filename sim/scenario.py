@@ -254,7 +254,14 @@ def _check_references(label: str, scenario: ScenarioFile) -> None:
         problems.append(f"run.end_year: expected a year no earlier than run.start_year "
                         f"({scenario.run.start_year}), got {scenario.run.end_year}")
     states = sorted(scenario.states)
+    start = scenario.run.start_year
     for name, provider in scenario.providers.items():
+        for key in ("capability", "cost_share"):
+            schedule = getattr(provider, key)
+            if isinstance(schedule, dict) and (not schedule or min(schedule) > start):
+                problems.append(f"providers.{name}.{key}: expected the first year at or before "
+                                f"run.start_year ({start}); a time-phased value is 0 before its "
+                                "first year")
         if provider.home_state not in scenario.states:
             problems.append(f"providers.{name}.home_state: expected one of the states "
                             f"({', '.join(states)}), got {provider.home_state!r}")

@@ -31,6 +31,21 @@ def phased(default: Phased, unit: str, meaning: str, *, ge: float, le: float) ->
                  json_schema_extra={"unit": unit, "phased": True, "minimum": ge, "maximum": le})
 
 
+def shares_by_income_group(value: dict[str, float]) -> dict[str, float]:
+    """Check every share in a by-income-group mapping lies between 0 and 1."""
+    for group, share in value.items():
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"a share between 0 and 1 for {group}, got {share:g}")
+    return value
+
+
+def with_default_groups(cls: type[BaseModel], field: str, value: Any) -> Any:
+    """Fill income groups a file leaves out from the field's default (a file states changes)."""
+    if isinstance(value, dict):
+        return {**cls.model_fields[field].get_default(call_default_factory=True), **value}
+    return value
+
+
 class Section(BaseModel):
     """Base of every scenario section: unknown keys are errors; time-phased values are checked."""
 
@@ -99,6 +114,8 @@ class DemandSettings(Section):
     internet_lead_years: float = param(
         1.0, "years", "Years earlier the midpoint comes for 100 % internet use than for none.",
         ge=0, le=20)
+    gdp_growth_floor: float = param(
+        -0.05, "1/year", "Floor on each country's GDP growth rate.", ge=-0.5, le=0)
     gdp_growth_cap: float = param(
         0.08, "1/year", "Cap on each country's GDP growth rate (from its 2006-2019 growth).",
         ge=0, le=0.3)
@@ -117,7 +134,7 @@ class TenderKind(Section):
                                ge=0, le=1)
     hardware_probability: float = param(
         0.3, "0-1", "Chance it needs new hard infrastructure in a country with no internet use "
-        "(falls linearly to a tenth of it at 100 %).", ge=0, le=1)
+        "(falls linearly with internet use, see tenders.hardware_internet_falloff).", ge=0, le=1)
     value_usd_m: float = param(40.0, "US$ m", "Typical value in the reference economy.",
                                ge=0.1, le=10_000)
     duration_years: float = param(7.0, "years", "Contract length; a renewal tender follows.",
@@ -144,6 +161,9 @@ class TenderSettings(Section):
     kinds: dict[str, TenderKind] = Field(default_factory=_default_kinds,
                                          description="The kinds of tender, by name.")
     value_elasticity: float = param(0.35, "-", "Elasticity of tender value to GDP.", ge=0, le=2)
+    hardware_internet_falloff: float = param(
+        0.9, "share", "Share of the hardware probability that disappears at 100 % internet use.",
+        ge=0, le=1)
     value_dispersion: float = param(0.5, "log-sd", "Log-normal spread of tender values.",
                                     ge=0, le=3)
     min_value_usd_m: float = param(3.0, "US$ m", "Smallest tender value.", ge=0.01)
@@ -155,22 +175,24 @@ class TenderSettings(Section):
         default_factory=lambda: {"Low": 0.85, "Lower middle": 0.65, "Upper middle": 0.35,
                                  "High": 0.05},
         description="Share of a tender's value the government cannot pay up front, by income "
-                    "group (0-1).")
+                    "group (0-1; groups left out keep their default).")
     debt_need_weight: float = param(
-        1.0, "per debt/GDP", "Extra financing need per unit of outstanding state-bank debt "
+        5.0, "per debt/GDP", "Extra financing need per unit of outstanding state-bank debt "
         "over GDP.", ge=0, le=20)
+
+    @field_validator("financing_need", mode="before")
+    @classmethod
+    def _fill_need(cls, value: Any) -> Any:
+        return with_default_groups(cls, "financing_need", value)
 
     @field_validator("financing_need")
     @classmethod
     def _need_in_range(cls, value: dict[str, float]) -> dict[str, float]:
-        for group, need in value.items():
-            if not 0.0 <= need <= 1.0:
-                raise ValueError(f"a share between 0 and 1 for {group}, got {need:g}")
-        return value
+        return shares_by_income_group(value)
 
 
 class ChoiceSettings(Section):
-    """Mechanism 4, choice: weights of the government's logit rule (docs/ODD.md, Choice)."""
+    """Mechanism 4, choice: weights of the government's logit rule (docs/model.md, Choice)."""
 
     cost_weight: float = param(3.0, "per value", "Weight on effective cost (after the loan's "
                                "grant element) over the tender's value.", ge=0, le=50)
@@ -220,16 +242,33 @@ class BiddingSettings(Section):
     min_markup: float = param(-0.3, "-", "Lowest markup (below cost) a provider will bid.",
                               ge=-1, le=0)
     max_markup: float = param(0.8, "-", "Highest markup.", ge=0, le=5)
-    bid_cost_usd_m: float = param(0.6, "US$ m", "Fixed cost of preparing a bid and entering a "
-                                  "market.", ge=0, le=100)
+    bid_cost_usd_m: float = param(0.6, "US$ m", "Fixed cost of preparing each bid (entering "
+                                  "the tender).", ge=0, le=100)
+    country_risk: dict[Literal["Low", "Lower middle", "Upper middle", "High"], float] = Field(
+        default_factory=lambda: {"Low": 1.0, "Lower middle": 0.7, "Upper middle": 0.4,
+                                 "High": 0.15},
+        description="Market risk by income group (0-1; groups left out keep their default): "
+                    "default, currency and payment risk rise as income falls.")
+    regional_presence: float = param(0.5, "share", "Presence credited for a cloud region "
+                                     "elsewhere in the country's region (1 = in the country).",
+                                     ge=0, le=1)
     presence_cost_discount: float = param(0.05, "share", "Cost saved with a cloud region in the "
-                                          "country (half of it in the region).", ge=0, le=1)
+                                          "country (scaled by presence).", ge=0, le=1)
     presence_quality_bonus: float = param(0.1, "capability", "Capability added by a cloud region "
-                                          "in the country (half of it in the region).",
-                                          ge=0, le=1)
+                                          "in the country (scaled by presence).", ge=0, le=1)
     risk_cost: float = param(0.25, "per cost", "Risk premium, in units of the bid's cost, a "
                              "fully risk-averse provider asks in the riskiest market.",
                              ge=0, le=5)
+
+    @field_validator("country_risk", mode="before")
+    @classmethod
+    def _fill_risk(cls, value: Any) -> Any:
+        return with_default_groups(cls, "country_risk", value)
+
+    @field_validator("country_risk")
+    @classmethod
+    def _risk_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        return shares_by_income_group(value)
 
 
 class ProviderSettings(Section):
@@ -316,8 +355,8 @@ class StateSettings(Section):
         {}, "column: year", "Year from which a tie column counts (default: from the data's "
         "'<column>_year' column if there is one, else always).")
     strategic_value: Phased = phased(0.0, "of cost", "Value the state puts on a contract won by "
-                                     "its providers, passed on as a lower markup (time-phased).",
-                                     ge=0, le=3)
+                                     "its providers, times the tender's sensitivity, passed on "
+                                     "as a lower markup (time-phased).", ge=0, le=3)
     financing_budget_usd_m: Phased = phased(0.0, "US$ m/year", "Yearly budget of concessional "
                                             "loans for its providers' bids (time-phased).",
                                             ge=0, le=1e6)
@@ -373,8 +412,8 @@ class GovernmentSettings(Section):
 class DependenceSettings(Section):
     """Mechanism 6: how governments depend on states."""
 
-    debt_weight: float = param(5.0, "per debt/GDP", "Tie per unit of debt to the state's banks "
-                               "over GDP.", ge=0, le=100)
+    debt_weight: float = param(20.0, "per debt/GDP", "Tie per unit of debt to the state's banks "
+                               "over GDP.", ge=0, le=200)
     dependent_threshold: float = param(0.5, "share", "Leverage share at which a government "
                                        "counts as dependent on a state.", ge=0, le=1)
 
@@ -382,14 +421,16 @@ class DependenceSettings(Section):
 class IncidentSettings(Section):
     """Mechanism 8: security, operational and financial trouble on contracts."""
 
-    base_rate: float = param(0.01, "1/year", "Yearly chance of trouble on a contract.",
-                             ge=0, le=1)
-    debt_weight: float = param(0.1, "1/year per debt/GDP", "Added chance of financial trouble "
-                               "per unit of state-bank debt over GDP.", ge=0, le=5)
+    base_rate: float = param(0.01, "1/year", "Base yearly chance of operational trouble on a "
+                             "contract.", ge=0, le=1)
+    debt_weight: float = param(1.0, "1/year per debt/GDP", "Added chance of financial trouble "
+                               "on a financed contract per unit of state-bank debt over GDP.",
+                               ge=0, le=20)
     quality_weight: float = param(0.03, "1/year", "Added chance of operational trouble at "
                                   "capability 0 (none at 1).", ge=0, le=1)
     governance_weight: float = param(0.02, "1/year", "Added chance of security trouble at "
-                                     "Freedom House score 0.", ge=0, le=1)
+                                     "Freedom House score 0, times the tender's sensitivity.",
+                                     ge=0, le=1)
     trust_loss: float = param(0.3, "trust", "Trust lost in the provider in the country.",
                               ge=0, le=1)
     regional_spillover: float = param(0.25, "share", "Share of that loss felt elsewhere in the "

@@ -53,8 +53,14 @@ class StateActor(Agent):
         self.refresh_levers()
 
     def refresh_levers(self) -> None:
-        """Read every lever's value in force now (run at each scheduled policy change)."""
+        """Read every lever's value in force now (run at each scheduled policy change).
+
+        A budget that changes during a year changes what is left of this year's budget pro rata
+        to the part of the year still to run.
+        """
         year = self.model.year
+        old_budgets = (getattr(self, "financing_budget_usd_m", None),
+                       getattr(self, "subsidy_budget_usd_m", None))
         for lever, schedule in self.schedules.items():
             value = schedule.at(year)
             if lever in REACTIVE_LEVERS:
@@ -62,6 +68,10 @@ class StateActor(Agent):
             setattr(self, lever, value)
         for attribute in ("security_pressure", "promotion"):
             setattr(self, attribute, min(getattr(self, attribute), 1.0))
+        if old_budgets[0] is not None:
+            still_to_run = 1.0 - (year - int(year))
+            self.financing_left += (self.financing_budget_usd_m - old_budgets[0]) * still_to_run
+            self.subsidy_left += (self.subsidy_budget_usd_m - old_budgets[1]) * still_to_run
 
     def open_budget_year(self) -> None:
         """Reset the yearly financing and subsidy budgets and the spending counters."""
