@@ -315,16 +315,30 @@ class Government(Agent):
         self.alignment = min(max(self.alignment, -1.0), 1.0)
         self.scrutiny = min(max(self.scrutiny, 0.0), 1.0)
 
+    def recognises_taiwan(self, year: float) -> bool:
+        """Whether the government recognises Taiwan at ``year``.
+
+        From the data's recognition dates where it has them (switches since 2006), else its
+        end-2021 status.
+        """
+        since = self.country.get("taiwan_recognition_from")
+        until = self.country.get("taiwan_recognition_until")
+        has_since = since is not None and not _missing(since)
+        has_until = until is not None and not _missing(until)
+        if not (self.country["taiwan_recognition"] or has_until):
+            return False
+        return (not has_since or year >= float(since)) and (not has_until or year < float(until))
+
     def update_bars(self) -> None:
         """Providers this government bars outright (Taiwan recognition, vendor bans, scenario)."""
+        year = self.model.year
         ban_year = self.country.get("chinese_vendor_ban_year")
-        banned = ban_year is not None and not _missing(ban_year) \
-            and self.model.year >= float(ban_year)
+        banned = ban_year is not None and not _missing(ban_year) and year >= float(ban_year)
+        bars_chinese_linked = banned or self.recognises_taiwan(year)
         self.barred = frozenset(
             provider for provider in self.model.providers
             if self.iso3 in provider.barred_in
-            or (provider.barred_where_taiwan_recognised
-                and (self.country["taiwan_recognition"] or banned)))
+            or (provider.barred_where_taiwan_recognised and bars_chinese_linked))
 
     # --- incidents and trust (mechanism 8) ------------------------------------------------
 

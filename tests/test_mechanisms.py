@@ -209,11 +209,11 @@ def test_backlash_cancels_the_coercing_states_contracts():
     assert cancelled and all(not c.active for c in cancelled)
 
 
-def test_governments_that_recognise_taiwan_never_contract_chinese_providers():
+def test_governments_never_contract_chinese_providers_while_they_recognise_taiwan():
     for seed in SEEDS[:3]:
         model = run_model(seed=seed, end_year=2035)
-        assert not [c for c in model.contracts if c.tender.government.country[
-            "taiwan_recognition"] and c.provider.home.name == "China"]
+        assert not [c for c in model.contracts if c.provider.home.name == "China"
+                    and c.tender.government.recognises_taiwan(c.start)]
 
 
 def test_markups_do_not_spiral_in_single_runs():
@@ -225,3 +225,32 @@ def test_markups_do_not_spiral_in_single_runs():
             assert markups, f"{provider.name} won nothing late in seed {seed}"
             floor = model.scenario.bidding.min_markup
             assert sum(m <= floor + 1e-9 for m in markups) < len(markups) / 2
+
+
+def test_a_lever_dated_1_january_is_in_force_when_that_year_opens():
+    model = run_model("states.China.financing_budget_usd_m={2006: 250, 2007: 999}",
+                      end_year=2007)
+    assert model.states["China"].financing_budget_usd_m == 999
+
+
+def test_a_budget_change_during_a_year_applies_to_the_rest_of_that_year_pro_rata():
+    settings = load_scenario(BASELINE, ["run.end_year=2008",
+                                        "states.US.financing_budget_usd_m={2006.75: 400}"])
+    model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=0))
+    us = model.states["US"]
+    assert us.financing_left == 0.0
+    model.run_until(0.76)  # just after 1 October 2006
+    assert us.financing_left + us.financing_spent == pytest.approx(100.0)
+
+
+def test_taiwan_recognition_follows_the_dates_of_a_diplomatic_switch():
+    model = run_model(end_year=2006)
+    government = model.governments.to_list()[0]
+    government.country = {**government.country, "taiwan_recognition": False,
+                          "taiwan_recognition_from": None, "taiwan_recognition_until": 2018.33}
+    assert government.recognises_taiwan(2018.0)
+    assert not government.recognises_taiwan(2018.5)
+    government.country = {**government.country, "taiwan_recognition": True,
+                          "taiwan_recognition_from": 2007.33, "taiwan_recognition_until": None}
+    assert not government.recognises_taiwan(2007.0)
+    assert government.recognises_taiwan(2030.0)
