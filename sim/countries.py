@@ -3,7 +3,8 @@
 Cloud Race needs, for every country in its population, a few attributes that drive the
 mechanisms: where it is (region, centroid), how rich and connected it is (income group, GDP,
 population, internet use), how it is governed (Freedom House), and how it is aligned (US security
-partnership, Belt-and-Road memorandum, Clean Network, Taiwan recognition, bans on Chinese vendors).
+partnership, Belt-and-Road memorandum, Clean Network, Taiwan recognition and the dates it switched,
+bans on Chinese vendors).
 
 Those attributes are built once, offline, by ``sim/data/build_countries.py`` and committed as
 ``sim/data/countries.csv``; ``sim/data/README.md`` gives the source, year and licence of each
@@ -47,7 +48,8 @@ class Column:
     """How one column is read and checked.
 
     ``kind`` is one of ``str``, ``category`` (one of ``allowed``), ``int``, ``float``, ``bool``
-    (written ``true``/``false``) and ``year`` (an integer year, or empty). ``low``/``high`` are
+    (written ``true``/``false``), ``year`` (an integer year, or empty) and ``fractional_year`` (a
+    calendar year with a fraction, e.g. 1 May 2018 = 2018.33, or empty). ``low``/``high`` are
     inclusive bounds for numbers.
     """
 
@@ -80,6 +82,12 @@ COUNTRY_COLUMNS: dict[str, Column] = {
     "bri_mou_year": Column("year", "year of the first Belt and Road memorandum, or empty",
                            low=2013, high=2100),
     "taiwan_recognition": Column("bool", "recognised the Republic of China (Taiwan) at end-2021"),
+    "taiwan_recognition_from": Column("fractional_year", "date from which the government "
+                                      "recognised Taiwan, as a fractional year; empty = since "
+                                      "before 2006", low=1900, high=2100),
+    "taiwan_recognition_until": Column("fractional_year", "date on which the government stopped "
+                                       "recognising Taiwan, as a fractional year; empty = never "
+                                       "ended", low=1900, high=2100),
     "clean_network_2020": Column("bool", "named as a US Clean Network participant in 2020"),
     "chinese_vendor_ban_year": Column("year", "year from which the government barred Chinese "
                                       "state-linked ICT/cloud providers, or empty",
@@ -94,9 +102,9 @@ def load_countries(path: str | Path | None = None) -> pd.DataFrame:
 
     Returns one row per country with the columns of ``COUNTRY_COLUMNS`` first (in that order,
     followed by any extra columns, unchecked, as text), ``iso3`` kept as an ordinary column and a
-    default ``RangeIndex``. Booleans are ``bool``, counts ``int64``, measures ``float64`` and the
-    optional years nullable ``Int64``. Raises ``UserError`` naming the file, the column, the
-    offending rows and what was expected.
+    default ``RangeIndex``. Booleans are ``bool``, counts ``int64``, measures ``float64``, the
+    optional years nullable ``Int64`` and the optional fractional years ``float64`` (empty: NaN).
+    Raises ``UserError`` naming the file, the column, the offending rows and what was expected.
     """
     if path is None:
         return _load_default().copy()
@@ -210,10 +218,16 @@ def _parse_column(path: Path, name: str, spec: Column, values: pd.Series,
         if optional:
             return pd.Series([int(text) if text else pd.NA for text in texts], dtype="Int64")
         return pd.Series([int(text) for text in texts], dtype="int64")
-    if spec.kind == "float":
+    if spec.kind in ("float", "fractional_year"):
+        optional = spec.kind == "fractional_year"
+        what = ("a fractional year " if optional else "a number ") + _range_text(spec)
+        what += " (e.g. 2018.33 for 1 May 2018), or empty" if optional else ""
         numbers: list[float] = []
         bad = []
         for label, text in rows:
+            if optional and not text:
+                numbers.append(math.nan)
+                continue
             try:
                 number = float(text)
             except ValueError:
@@ -222,7 +236,7 @@ def _parse_column(path: Path, name: str, spec: Column, values: pd.Series,
                 bad.append((label, text))
             numbers.append(number)
         if bad:
-            _fail(path, name, spec, "a number " + _range_text(spec), bad)
+            _fail(path, name, spec, what, bad)
         return pd.Series(numbers, dtype="float64")
     raise ValueError(f"unknown column kind {spec.kind!r} for {name}")  # a bug in COUNTRY_COLUMNS
 

@@ -46,6 +46,8 @@ def test_types(countries: pd.DataFrame) -> None:
     assert countries["fh_score"].dtype == "int64"
     assert countries["gdp_usd_bn"].dtype == "float64"
     assert countries["bri_mou_year"].dtype == "Int64"
+    assert countries["taiwan_recognition_from"].dtype == "float64"
+    assert countries["taiwan_recognition_until"].dtype == "float64"
 
 
 def test_powers_donors_and_holy_see_are_absent(countries: pd.DataFrame) -> None:
@@ -91,6 +93,41 @@ def test_alignment_flags(countries: pd.DataFrame) -> None:
     assert countries.loc[countries["bri_mou"], "bri_mou_year"].notna().all()
 
 
+@pytest.mark.parametrize(
+    ("iso3", "end_2021", "since", "until"),
+    [
+        ("DOM", False, None, 2018.33),  # 1 May 2018
+        ("LCA", True, 2007.33, None),  # re-recognised Taiwan on 30 Apr 2007
+        ("HND", True, None, 2023.23),  # 26 Mar 2023: after end-2021, so still true then
+        ("NIC", False, None, 2021.94),  # 9 Dec 2021: before end-2021, so false then
+        ("TCD", False, None, 2006.59),
+        ("NRU", True, None, 2024.04),
+        ("PRY", True, None, None),  # recognised throughout
+        ("KEN", False, None, None),  # never, since 2006
+    ],
+)
+def test_taiwan_recognition_dates(countries: pd.DataFrame, iso3: str, end_2021: bool,
+                                  since: float | None, until: float | None) -> None:
+    row = by_iso3(countries, iso3)
+    assert bool(row["taiwan_recognition"]) is end_2021
+    for column, expected in (("taiwan_recognition_from", since),
+                             ("taiwan_recognition_until", until)):
+        if expected is None:
+            assert pd.isna(row[column])
+        else:
+            assert row[column] == pytest.approx(expected)
+
+
+def test_taiwan_recognition_dates_agree_with_end_2021_status(countries: pd.DataFrame) -> None:
+    since, until = countries["taiwan_recognition_from"], countries["taiwan_recognition_until"]
+    assert ((since < until) | since.isna() | until.isna()).all()
+    dated = since.notna() | until.notna()
+    at_end_2021 = (since.isna() | (since <= 2021.99)) & (until.isna() | (until > 2021.99))
+    assert (at_end_2021[dated] == countries.loc[dated, "taiwan_recognition"]).all()
+    assert dated.sum() == 15  # every switch since 2006: 14 ended, Saint Lucia began
+    assert ((since >= 2006) | since.isna()).all() and ((until >= 2006) | until.isna()).all()
+
+
 def test_every_region_and_status_present(countries: pd.DataFrame) -> None:
     assert set(countries["region"]) == set(REGIONS)
     assert set(countries["fh_status"]) == set(FH_STATUSES)
@@ -98,7 +135,8 @@ def test_every_region_and_status_present(countries: pd.DataFrame) -> None:
 
 
 def test_no_blanks_except_optional_years(countries: pd.DataFrame) -> None:
-    required = [c for c, spec in COUNTRY_COLUMNS.items() if spec.kind != "year"]
+    optional = ("year", "fractional_year")
+    required = [c for c, spec in COUNTRY_COLUMNS.items() if spec.kind not in optional]
     assert not countries[required].isna().any().any()
 
 
@@ -184,6 +222,10 @@ def test_out_of_range(tmp_path: Path) -> None:
         ("lon", "-181", "between -180 and 180"),
         ("eu_member", "yes", "true or false"),
         ("bri_mou_year", "2016.5", "integer year"),
+        ("taiwan_recognition_from", "30 Apr 2007", "fractional year between 1900 and 2100"),
+        ("taiwan_recognition_until", "2101", "fractional year between 1900 and 2100"),
+        ("taiwan_recognition_until", "1899.99", "or empty"),
+        ("taiwan_recognition_from", "nan", "fractional year"),
         ("name", "", "non-empty"),
     ],
 )
@@ -210,6 +252,15 @@ def test_malformed_iso3(tmp_path: Path) -> None:
 
 def test_header_only(tmp_path: Path) -> None:
     assert "no country rows" in refused(write(tmp_path, shipped().iloc[0:0]))
+
+
+def test_fractional_years_may_be_empty_or_whole(tmp_path: Path) -> None:
+    table = shipped()
+    table.loc[table["iso3"] == "DOM", "taiwan_recognition_until"] = " "
+    table.loc[table["iso3"] == "ZMB", "taiwan_recognition_from"] = "1990"
+    loaded = load_countries(write(tmp_path, table)).set_index("iso3")
+    assert pd.isna(loaded.loc["DOM", "taiwan_recognition_until"])
+    assert loaded.loc["ZMB", "taiwan_recognition_from"] == 1990.0
 
 
 def test_booleans_accept_any_case(tmp_path: Path) -> None:

