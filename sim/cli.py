@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from sim.cli_calibration import add_commands as add_calibration_commands
 from sim.errors import UserError
 
 EXIT_USER_ERROR = 2
@@ -28,9 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Cloud Race: an agent-based model of the US-China contest for government "
                     "cloud contracts in developing countries.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = common_options()
 
     run = commands.add_parser(
-        "run", help="run a scenario and write a results folder",
+        "run", parents=[common], help="run a scenario and write a results folder",
         description="Run a scenario's replications and write contracts.csv, yearly.csv, "
                     "manifest.json, figures/ and summary.md to a new results folder.")
     run.add_argument("scenario", type=Path, help="scenario file, e.g. scenarios/baseline.yaml")
@@ -38,9 +40,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="number of replications (default: the scenario's run.replications)")
     run.add_argument("--seed", type=_seed, metavar="S",
                      help="root seed (default: the scenario's run.seed)")
-    run.add_argument("--out", type=Path, metavar="DIR",
-                     help="results folder to create (must not exist; default: "
-                          "results/<scenario>-<date-time>)")
     run.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                      dest="overrides",
                      help="override a parameter, e.g. --set choice.cost_weight=2.5 "
@@ -48,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tenders", action="store_true",
                      help="also write tenders.csv: every tender with every bid")
     run.add_argument("--no-figures", action="store_true", help="skip the figures")
-    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     run.set_defaults(handler=command_run)
+    add_calibration_commands(commands, common)
 
     scenarios = commands.add_parser(
         "scenarios", help="list the scenarios and the question each answers",
@@ -57,7 +56,31 @@ def build_parser() -> argparse.ArgumentParser:
     scenarios.add_argument("folder", nargs="?", type=Path, default=None,
                            help="folder of scenario files (default: ./scenarios)")
     scenarios.set_defaults(handler=command_scenarios)
+
+    app = commands.add_parser(
+        "app", help="start the classroom app in the browser (works offline)",
+        description="Start the classroom app (Mesa SolaraViz): lesson scenarios, levers, live "
+                    "charts, a world map and a contract ticker. It needs no internet; its "
+                    "browser files are fetched once by `make app-assets`.")
+    app.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    app.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default: 127.0.0.1, this computer only; "
+                          "0.0.0.0 lets other computers on the network connect)")
+    app.set_defaults(handler=command_app)
     return parser
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options shared by the commands that run the model: output folder, workers, quiet."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--out", type=Path, metavar="DIR",
+                        help="results folder to create (must not exist; default: "
+                             "results/<name>-<date-time>)")
+    common.add_argument("--workers", "-w", type=_positive_int, default=1, metavar="N",
+                        help="worker processes for the replications (default 1; results do "
+                             "not depend on it)")
+    common.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    return common
 
 
 def _positive_int(text: str) -> int:
@@ -105,7 +128,7 @@ def command_run(args: argparse.Namespace) -> int:
     reserve_folder(folder)
     try:
         seeds, results = run_scenario(settings, replications, root_seed, args.tenders,
-                                      progress=not args.quiet)
+                                      progress=not args.quiet, workers=args.workers)
     except BaseException:
         folder.rmdir()
         raise
@@ -162,6 +185,14 @@ def command_scenarios(args: argparse.Namespace) -> int:
         except (yaml.YAMLError, AttributeError):
             description = "(cannot be read: run it to see the error)"
         print(f"{path.relative_to(folder)}\n    {' '.join(str(description).split())}\n")
+    return 0
+
+
+def command_app(args: argparse.Namespace) -> int:
+    """Start the classroom app: this process becomes the Solara server (``sim.app.server``)."""
+    from sim.app.server import serve
+
+    serve(args.host, args.port)
     return 0
 
 

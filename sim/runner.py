@@ -8,6 +8,9 @@ and the integer written to the outputs reproduces that replication on its own
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,16 +87,44 @@ def contracts_table(model: CloudRaceModel) -> pd.DataFrame:
 
 def run_scenario(settings: ScenarioFile, replications: int | None = None,
                  seed: int | None = None, record_tenders: bool = False,
-                 progress: bool = True) -> tuple[list[int], list[ReplicationResult]]:
-    """Run every replication in turn; returns the seeds and the results, in order."""
+                 progress: bool = True, workers: int = 1,
+                 ) -> tuple[list[int], list[ReplicationResult]]:
+    """Run every replication; returns the seeds and the results, in replication order."""
     replications = replications or settings.run.replications
     root = settings.run.seed if seed is None else seed
     seeds = replication_seeds(root, replications)
-    results = []
-    bar = tqdm(total=replications, desc="replications", unit="run",
-               disable=not progress or replications < 2)
-    for index, replication_seed in enumerate(seeds):
-        results.append(run_replication(settings, index, replication_seed, record_tenders))
-        bar.update()
+    tasks = [(settings, index, replication_seed, record_tenders)
+             for index, replication_seed in enumerate(seeds)]
+    return seeds, run_tasks(tasks, workers, progress, "replications")
+
+
+def _run_task(task: tuple[ScenarioFile, int, int, bool]) -> ReplicationResult:
+    return run_replication(*task)
+
+
+def run_tasks(tasks: list[tuple], workers: int = 1, progress: bool = True,
+              label: str = "runs", function: Callable = _run_task) -> list:
+    """Apply ``function`` to each task, in parallel processes if ``workers`` > 1.
+
+    By default a task is ``(settings, replication, seed, record_tenders)`` and the result a
+    ``ReplicationResult``; ``function`` (a module-level function, so it can be pickled) may be any
+    other run of a task. Results come back in task order, so they do not depend on the number of
+    workers. Workers start with ``forkserver`` (no inherited threads or locks); scripts that call
+    this with ``workers`` > 1 need an ``if __name__ == "__main__":`` guard.
+    """
+    bar = tqdm(total=len(tasks), desc=label, unit="run", disable=not progress or len(tasks) < 2)
+    if workers <= 1 or len(tasks) < 2:
+        results = []
+        for task in tasks:
+            results.append(function(task))
+            bar.update()
+    else:
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(function, task) for task in tasks]
+            for future in as_completed(futures):
+                future.result()
+                bar.update()
+            results = [future.result() for future in futures]
     bar.close()
-    return seeds, results
+    return results

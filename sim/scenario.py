@@ -155,7 +155,9 @@ def _resolve_data_file(raw: dict[str, Any], path: Path) -> None:
 
 
 def _format_validation_error(label: str, error: ValidationError,
-                             override_paths: list[tuple[str, ...]]) -> str:
+                             override_paths: list[tuple[str, ...]],
+                             root: type[BaseModel] = ScenarioFile, noun: str = "scenario") -> str:
+    """One readable message for a validation error of a file checked against ``root``."""
     lines = []
     seen = set()
     for item in error.errors():
@@ -166,8 +168,8 @@ def _format_validation_error(label: str, error: ValidationError,
         key = ".".join(loc) or "(top level)"
         origin = " (set with --set)" if any(
             loc[: len(o)] == o or o[: len(loc)] == loc for o in override_paths) else ""
-        lines.append(f"  {key}{origin}: {_expectation(item, loc)}")
-    header = f"{label}: invalid scenario"
+        lines.append(f"  {key}{origin}: {_expectation(item, loc, root)}")
+    header = f"{label}: invalid {noun}"
     if len(lines) == 1:
         return f"{header}: {lines[0].strip()}"
     return header + "\n" + "\n".join(lines)
@@ -179,11 +181,11 @@ def _is_type_tag(part: Any) -> bool:
         part in ("float", "int", "bool", "str") or "[" in part or part.startswith("function-"))
 
 
-def _expectation(item: dict[str, Any], loc: tuple[str, ...]) -> str:
+def _expectation(item: dict[str, Any], loc: tuple[str, ...], root: type[BaseModel]) -> str:
     kind = item["type"]
     given = item.get("input")
     if kind == "extra_forbidden":
-        valid = _valid_keys(loc[:-1])
+        valid = _valid_keys(loc[:-1], root)
         nearest = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.6)
         hint = f"; did you mean '{nearest[0]}'?" if nearest else ""
         return f"unknown key{hint} (valid keys: {', '.join(sorted(valid))})"
@@ -198,7 +200,7 @@ def _expectation(item: dict[str, Any], loc: tuple[str, ...]) -> str:
         return f"expected a number {bound} {limit}, got {given!r}"
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "dict_type",
                 "int_from_float"):
-        if _is_phased(loc):
+        if _is_phased(loc, root):
             return f"expected a number or a {{year: value}} mapping, got {given!r}"
         noun = {"dict_type": "a mapping"}.get(kind, "an integer" if "int" in kind else "a number")
         return f"expected {noun}, got {given!r}"
@@ -212,9 +214,9 @@ def _expectation(item: dict[str, Any], loc: tuple[str, ...]) -> str:
     return f"{item['msg']} (got {given!r})"
 
 
-def _field_type(loc: tuple[str, ...]) -> Any:
+def _field_type(loc: tuple[str, ...], root: type[BaseModel]) -> Any:
     """Follow a key path through the schema's annotations; ``None`` when it leaves the schema."""
-    current: Any = ScenarioFile
+    current: Any = root
     for part in loc:
         if typing.get_origin(current) in (typing.Union, types.UnionType):
             members = typing.get_args(current)
@@ -231,15 +233,15 @@ def _field_type(loc: tuple[str, ...]) -> Any:
     return current
 
 
-def _valid_keys(parent_loc: tuple[str, ...]) -> list[str]:
-    target = _field_type(parent_loc) if parent_loc else ScenarioFile
+def _valid_keys(parent_loc: tuple[str, ...], root: type[BaseModel]) -> list[str]:
+    target = _field_type(parent_loc, root) if parent_loc else root
     if isinstance(target, type) and issubclass(target, BaseModel):
         return list(target.model_fields)
     return []
 
 
-def _is_phased(loc: tuple[str, ...]) -> bool:
-    parent = _field_type(loc[:-1]) if len(loc) > 1 else ScenarioFile
+def _is_phased(loc: tuple[str, ...], root: type[BaseModel]) -> bool:
+    parent = _field_type(loc[:-1], root) if len(loc) > 1 else root
     if isinstance(parent, type) and issubclass(parent, BaseModel):
         field = parent.model_fields.get(loc[-1])
         extra = field.json_schema_extra if field else None
