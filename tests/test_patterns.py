@@ -87,7 +87,7 @@ def beta_shares(settings: ScenarioFile) -> np.ndarray:
 
 def test_strong_lock_in_tips_markets_to_different_winners_across_seeds():
     shares = beta_shares(symmetric_world(incumbency=6.0, switching=4.0))
-    assert len(shares) >= 10
+    assert len(shares) >= 5
     tipped = (shares > 0.9) | (shares < 0.1)
     both_ways = np.mean([(row > 0.9).any() and (row < 0.1).any() for row in shares])
     assert np.mean(tipped) > 0.25
