@@ -17,7 +17,9 @@ from pathlib import Path
 import yaml
 
 from sim.cli_calibration import add_commands as add_calibration_commands
+from sim.cli_compare import add_commands as add_compare_commands
 from sim.errors import UserError
+from sim.experiments.cli import add_commands as add_experiment_commands
 
 EXIT_USER_ERROR = 2
 
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-figures", action="store_true", help="skip the figures")
     run.set_defaults(handler=command_run)
     add_calibration_commands(commands, common)
+    add_compare_commands(commands, common)
 
     scenarios = commands.add_parser(
         "scenarios", help="list the scenarios and the question each answers",
@@ -67,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="address to listen on (default: 127.0.0.1, this computer only; "
                           "0.0.0.0 lets other computers on the network connect)")
     app.set_defaults(handler=command_app)
+    add_experiment_commands(commands)
     return parser
 
 

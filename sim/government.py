@@ -187,7 +187,7 @@ class Government(Agent):
         """Mechanism 4: the systematic utility of one bid to this government."""
         provider = bid.provider
         state = provider.home
-        grant = state.loan_grant_element if bid.loan > 0.0 else 0.0
+        grant = bid.financing_state.loan_grant_element if bid.financing_state else 0.0
         installed_total = sum(self.installed.values())
         installed_share = self.installed.get(provider, 0.0) / installed_total \
             if installed_total > 0.0 else 0.0
@@ -211,15 +211,17 @@ class Government(Agent):
     def award_contract(self, tender: Tender, bid: Bid, n_bids: int) -> None:
         """Sign the contract: installed base, loan and budgets; schedule its expiry."""
         provider = bid.provider
-        state = provider.home
+        lender = bid.financing_state
         now = self.model.year
-        state.commit(bid.loan, bid.subsidy)
-        grant = state.loan_grant_element if bid.loan > 0.0 else 0.0
-        if bid.loan > 0.0:
-            terms = state.loan_terms
-            self.loans.append(Loan(state.name, bid.loan, now, terms.maturity_years,
+        provider.home.commit(0.0, bid.subsidy)
+        grant = 0.0
+        if lender is not None:
+            lender.commit(bid.loan, 0.0)
+            grant = lender.loan_grant_element
+            terms = lender.loan_terms
+            self.loans.append(Loan(lender.name, bid.loan, now, terms.maturity_years,
                                    terms.grace_years))
-            self.debt[state.name] = self.debt.get(state.name, 0.0) + bid.loan
+            self.debt[lender.name] = self.debt.get(lender.name, 0.0) + bid.loan
         contract = Contract(tender, bid, now, grant, extra={"n_bids": n_bids})
         self.contracts.append(contract)
         self.installed[provider] = self.installed.get(provider, 0.0) + tender.value

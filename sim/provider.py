@@ -34,13 +34,9 @@ class Bid:
     subsidy: float
     price: float
     loan: float
+    financing_state: StateActor | None
     bundled: bool
     believed_win_chance: float
-
-    @property
-    def financing_state(self) -> StateActor | None:
-        """The state whose banks lend on this bid, if any."""
-        return self.provider.home if self.loan > 0.0 else None
 
 
 class Provider(Agent):
@@ -57,6 +53,8 @@ class Provider(Agent):
         self.barred_where_taiwan_recognised = settings.barred_where_taiwan_recognised
         self.barred_in = frozenset(settings.barred_in)
         self.state_financing = settings.state_financing
+        self.financiers = [home] + [state for state in model.states.values()
+                                    if home.name in state.co_finances]
         self.cloud_regions = dict(settings.cloud_regions)
         self.capability_schedule = StepFunction.of(settings.capability)
         self.cost_schedule = StepFunction.of(settings.cost_share)
@@ -120,9 +118,17 @@ class Provider(Agent):
         backed = self.state_financing
         subsidy = self.home.offer_subsidy(cost) if backed else 0.0
         price = bid_price(cost, markup, subsidy)
-        loan = self.home.offer_loan(price, tender.financing_need) if backed else 0.0
+        loan, lender = self.find_loan(price, tender.financing_need) if backed else (0.0, None)
         bundled = tender.needs_hardware and self.can_bundle_hardware
-        return Bid(self, cost, markup, subsidy, price, loan, bundled, chance)
+        return Bid(self, cost, markup, subsidy, price, loan, lender, bundled, chance)
+
+    def find_loan(self, price: float, financing_need: float) -> tuple[float, StateActor | None]:
+        """Mechanism 3: its home state's banks lend if they can, else a co-financing ally's."""
+        for state in self.financiers:
+            loan = state.offer_loan(price, financing_need)
+            if loan > 0.0:
+                return loan, state
+        return 0.0, None
 
     def learn_from_outcome(self, region: str, bid: Bid, won: bool) -> None:
         """Nudge the win belief for the region toward what happened (damped)."""

@@ -273,6 +273,10 @@ def _check_references(label: str, scenario: ScenarioFile) -> None:
                 problems.append(
                     f"states.{state_name}.export_controls.{index}.target: expected one of the "
                     f"providers ({', '.join(sorted(scenario.providers))}), got {control.target!r}")
+        for ally in state.co_finances:
+            if ally not in scenario.states:
+                problems.append(f"states.{state_name}.co_finances: expected names of states "
+                                f"({', '.join(states)}), got {ally!r}")
         if state.financing.grace_years >= state.financing.maturity_years:
             problems.append(f"states.{state_name}.financing.grace_years: expected fewer years "
                             f"than maturity_years ({state.financing.maturity_years:g})")

@@ -192,7 +192,7 @@ class TenderSettings(Section):
 
 
 class ChoiceSettings(Section):
-    """Mechanism 4, choice: weights of the government's logit rule (docs/model.md, Choice)."""
+    """Mechanism 4, choice: weights of the government's logit rule (docs/ODD.md, Choice)."""
 
     cost_weight: float = param(3.0, "per value", "Weight on effective cost (after the loan's "
                                "grant element) over the tender's value.", ge=0, le=50)
@@ -362,6 +362,9 @@ class StateSettings(Section):
                                             ge=0, le=1e6)
     financing: FinancingTerms = Field(default_factory=FinancingTerms,
                                       description="Loan terms.")
+    co_finances: list[str] = param(
+        [], "state names", "States whose providers' bids it also finances (allied pooling), "
+        "when their home state's banks do not.")
     subsidy_budget_usd_m: Phased = phased(0.0, "US$ m/year", "Yearly subsidy budget "
                                           "(time-phased).", ge=0, le=1e6)
     subsidy_rate: Phased = phased(0.0, "of cost", "Share of a bid's cost the subsidy covers "

@@ -37,6 +37,7 @@ class StateActor(Agent):
         self.exposure = settings.exposure
         self.ties = dict(settings.ties)
         self.ties_from = dict(settings.ties_from)
+        self.co_finances = frozenset(settings.co_finances)
         self.settings = settings
         terms = settings.financing
         self.loan_terms = terms

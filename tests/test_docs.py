@@ -1,5 +1,7 @@
-"""The docs cannot drift from the code: the parameter reference is regenerated from the schema,
-and every parameter the model description names exists in the schema."""
+"""The docs cannot drift from the code: the parameter reference (docs/parameters.md and the copy
+embedded in docs/ODD.md) is regenerated from the schema, the model description keeps the ODD
+protocol's elements and a section per mechanism naming its parameters, and every parameter the
+docs name exists in the schema."""
 
 from __future__ import annotations
 
@@ -12,10 +14,15 @@ import pytest
 from pydantic import BaseModel
 
 from sim.docs import (
+    ODD_END,
+    ODD_PATH,
+    ODD_START,
     REFERENCE_PATH,
     REGENERATE_COMMAND,
+    embed_reference,
     key_path_exists,
     main,
+    render_embedded_reference,
     render_parameter_reference,
 )
 from sim.schema import (
@@ -34,8 +41,20 @@ from sim.schema import (
 )
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-MODEL_DOC = DOCS / "model.md"
+MODEL_DOC = DOCS / "ODD.md"
 BASELINE_DOC = DOCS / "baseline.md"
+
+# The seven elements of the ODD protocol (Grimm et al. 2020, JASSS 23(2) 7), in order, and the
+# design concepts of its checklist.
+ODD_ELEMENTS = (
+    "Purpose and patterns", "Entities, state variables and scales",
+    "Process overview and scheduling", "Design concepts", "Initialization", "Input data",
+    "Submodels",
+)
+DESIGN_CONCEPTS = (
+    "Basic principles", "Emergence", "Adaptation", "Objectives", "Learning", "Prediction",
+    "Sensing", "Interaction", "Stochasticity", "Collectives", "Observation",
+)
 
 MECHANISMS = (
     "Digital demand and tenders", "Bidding", "Financing", "Choice", "Lock-in",
@@ -63,7 +82,7 @@ MECHANISM_PARAMETERS: dict[str, list[str]] = {
         f"{STATE}.barrier_removal", f"{PROVIDER}.cost_share", f"{PROVIDER}.risk_appetite",
         f"{PROVIDER}.cloud_regions", f"{PROVIDER}.can_bundle_hardware"],
     "Financing": fields(f"{STATE}.financing", FinancingTerms) + [
-        f"{STATE}.financing_budget_usd_m", f"{PROVIDER}.state_financing"],
+        f"{STATE}.financing_budget_usd_m", f"{STATE}.co_finances", f"{PROVIDER}.state_financing"],
     "Choice": fields("choice", ChoiceSettings) + [
         f"{PROVIDER}.capability", f"{STATE}.exposure", f"{STATE}.promotion",
         f"{STATE}.security_pressure"],
@@ -126,15 +145,88 @@ def test_reference_shows_ranges_and_time_phasing() -> None:
     assert "| `states.<name>.bloc` | required |" in reference
 
 
+def odd_with_markers(tmp_path: Path, block: str = "stale\n") -> Path:
+    """A small ODD file whose embedded reference is ``block``."""
+    odd = tmp_path / "ODD.md"
+    odd.write_text(f"# ODD\n\n## Appendix C\n\n{ODD_START}\n{block}{ODD_END}\n\nAfter.\n",
+                   encoding="utf-8")
+    return odd
+
+
 def test_check_flag_fails_on_a_stale_file(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     output = tmp_path / "parameters.md"
-    assert main(["--check", "--output", str(output)]) == 1
+    odd = ["--odd", str(odd_with_markers(tmp_path, render_embedded_reference()))]
+    assert main(["--check", "--output", str(output), *odd]) == 1
     output.write_text("stale\n", encoding="utf-8")
-    assert main(["--check", "--output", str(output)]) == 1
+    assert main(["--check", "--output", str(output), *odd]) == 1
     assert REGENERATE_COMMAND in capsys.readouterr().err
-    assert main(["--output", str(output)]) == 0
-    assert main(["--check", "--output", str(output)]) == 0
+    assert main(["--output", str(output), *odd]) == 0
+    assert main(["--check", "--output", str(output), *odd]) == 0
+
+
+# --- the reference embedded in the ODD ------------------------------------------------------
+
+def embedded_block(text: str) -> str:
+    """What stands between the ODD's parameter-reference markers."""
+    assert text.count(ODD_START) == 1 and text.count(ODD_END) == 1, (
+        f"docs/ODD.md needs the markers {ODD_START} and {ODD_END} once each")
+    return text.split(ODD_START, 1)[1].split(ODD_END, 1)[0]
+
+
+def test_odd_embedded_reference_is_up_to_date() -> None:
+    assert ODD_PATH == MODEL_DOC
+    assert ODD_PATH.is_file(), "docs/ODD.md is missing"
+    block = embedded_block(ODD_PATH.read_text(encoding="utf-8"))
+    assert block == "\n" + render_embedded_reference(), (
+        f"the parameter reference in docs/ODD.md is out of date with sim/schema.py: run "
+        f"{REGENERATE_COMMAND}")
+
+
+def test_embedded_reference_lists_every_schema_field_under_the_odds_appendix() -> None:
+    block = render_embedded_reference()
+    missing = [path for path in schema_fields() if f"| `{path}` |" not in block]
+    assert not missing, f"fields missing from the embedded reference: {missing}"
+    # One heading level below the appendix that holds it, so the ODD's outline stays intact.
+    assert not re.search(r"^#{1,2} ", block, flags=re.MULTILINE)
+    assert "### `choice`" in block
+
+
+def test_check_flag_fails_when_the_odds_reference_is_stale(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "parameters.md"
+    output.write_text(render_parameter_reference(), encoding="utf-8")
+    odd = odd_with_markers(tmp_path, "| `choice.cost_weight` | 2 |\n")
+    arguments = ["--output", str(output), "--odd", str(odd)]
+    assert main(["--check", *arguments]) == 1
+    error = capsys.readouterr().err
+    assert "ODD.md" in error and REGENERATE_COMMAND in error
+    assert main(arguments) == 0
+    rewritten = odd.read_text(encoding="utf-8")
+    assert rewritten.startswith("# ODD\n\n## Appendix C\n\n")
+    assert rewritten.endswith(f"{ODD_END}\n\nAfter.\n")
+    assert embedded_block(rewritten) == "\n" + render_embedded_reference()
+    assert main(["--check", *arguments]) == 0
+
+
+def test_an_odd_without_markers_is_refused_and_left_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "parameters.md"
+    odd = tmp_path / "ODD.md"
+    odd.write_text("# ODD\n\nNo markers.\n", encoding="utf-8")
+    assert main(["--output", str(output), "--odd", str(odd)]) == 1
+    assert ODD_START in capsys.readouterr().err
+    assert odd.read_text(encoding="utf-8") == "# ODD\n\nNo markers.\n"
+    assert main(["--check", "--output", str(output), "--odd", str(odd)]) == 1
+
+
+def test_embedding_keeps_the_text_around_the_markers() -> None:
+    text = f"before\n{ODD_START}\nold\n{ODD_END}\nafter\n"
+    assert embed_reference(text) == (
+        f"before\n{ODD_START}\n{render_embedded_reference()}{ODD_END}\nafter\n")
+    assert embed_reference(embed_reference(text)) == embed_reference(text)
+    with pytest.raises(ValueError):
+        embed_reference(f"{ODD_END}\n{ODD_START}\n")
 
 
 @pytest.mark.parametrize("path, exists", [
@@ -188,16 +280,45 @@ def schema_key_paths_in(text: str) -> list[str]:
     return found
 
 
+def numbered_section(text: str, title: str) -> str | None:
+    """The section titled ``title`` (a leading number such as ``7.`` is allowed)."""
+    pattern = re.compile(rf"^(\d+\.\s*)?{re.escape(title)}$")
+    return next((body for heading, body in sections(text).items() if pattern.match(heading)),
+                None)
+
+
 @pytest.fixture(scope="module")
 def model_doc() -> str:
-    assert MODEL_DOC.is_file(), "docs/model.md is missing"
+    assert MODEL_DOC.is_file(), "docs/ODD.md is missing"
     return MODEL_DOC.read_text(encoding="utf-8")
+
+
+def test_odd_has_the_seven_elements_in_order(model_doc: str) -> None:
+    titles = [match[2].strip() for line in model_doc.splitlines()
+              if (match := HEADING.match(line)) and len(match[1]) == 2]
+    expected = [f"{number}. {element}" for number, element in enumerate(ODD_ELEMENTS, start=1)]
+    assert [title for title in titles if title in expected] == expected, (
+        f"docs/ODD.md: expected the sections {expected} in this order, found {titles}")
+
+
+@pytest.mark.parametrize("concept", DESIGN_CONCEPTS)
+def test_odd_design_concepts_cover_the_checklist(model_doc: str, concept: str) -> None:
+    concepts = numbered_section(model_doc, "Design concepts") or ""
+    assert numbered_section(concepts, concept) is not None, (
+        f"docs/ODD.md, Design concepts: no sub-section titled {concept!r}")
+
+
+def test_odd_points_to_calibration_and_validation(model_doc: str) -> None:
+    body = numbered_section(model_doc, "Calibration and validation")
+    assert body is not None, "docs/ODD.md has no section titled 'Calibration and validation'"
+    assert "(calibration.md)" in body
 
 
 @pytest.mark.parametrize("mechanism", MECHANISMS)
 def test_model_doc_has_a_section_per_mechanism(model_doc: str, mechanism: str) -> None:
-    assert mechanism_section(model_doc, mechanism) is not None, (
-        f"docs/model.md has no section titled {mechanism!r}")
+    submodels = numbered_section(model_doc, "Submodels") or ""
+    assert mechanism_section(submodels, mechanism) is not None, (
+        f"docs/ODD.md, Submodels: no section titled {mechanism!r}")
 
 
 @pytest.mark.parametrize("mechanism", MECHANISMS)
@@ -205,7 +326,7 @@ def test_model_doc_names_each_mechanisms_parameters(model_doc: str, mechanism: s
     body = mechanism_section(model_doc, mechanism) or ""
     expected = [path for path in MECHANISM_PARAMETERS[mechanism] if key_path_exists(path)]
     missing = [path for path in expected if f"`{path}`" not in body]
-    assert not missing, f"docs/model.md, {mechanism}: parameters not named: {missing}"
+    assert not missing, f"docs/ODD.md, {mechanism}: parameters not named: {missing}"
 
 
 @pytest.mark.parametrize("doc", [MODEL_DOC, BASELINE_DOC], ids=lambda path: path.name)

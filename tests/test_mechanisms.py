@@ -254,3 +254,12 @@ def test_taiwan_recognition_follows_the_dates_of_a_diplomatic_switch():
                           "taiwan_recognition_from": 2007.33, "taiwan_recognition_until": None}
     assert not government.recognises_taiwan(2007.0)
     assert government.recognises_taiwan(2030.0)
+
+
+def test_an_allied_pool_finances_its_allies_providers_when_their_home_banks_do_not():
+    allies = ("states.Allies={bloc: west, financing_budget_usd_m: 3000, co_finances: [US]}",
+              "states.US.financing_budget_usd_m=0")
+    assert total(allies, financed_by("Allies")) > 20
+    assert total(allies, financed_by("US")) == 0
+    assert total(allies, won_by_state("US")) > total(("states.US.financing_budget_usd_m=0",),
+                                                     won_by_state("US"))

@@ -1,0 +1,160 @@
+"""The ``compare`` subcommand: policy scenarios against a base, paired, with intervals."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import UserError
+
+DEFAULT_CALIBRATION = Path("calibration/abc.yaml")
+DEFAULT_POSTERIOR = Path("calibration/posterior.csv")
+
+
+def add_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Register ``compare`` on the main parser."""
+    compare = commands.add_parser(
+        "compare", parents=[common], help="compare scenarios with a base, paired",
+        description="Run every scenario on the same seeds as the base (common random numbers) "
+                    "and report paired differences in the key outcomes with 90 %% intervals: "
+                    "shares of new contracts 2022-2035, leverage, dependence, debt, public "
+                    "money per contract swung. Writes CSV tables, figures and a report.")
+    compare.add_argument("base", type=Path, help="the base scenario, e.g. scenarios/baseline.yaml")
+    compare.add_argument("others", type=Path, nargs="+", help="scenarios to compare with it")
+    compare.add_argument("--replications", "-n", type=int, default=10, metavar="N",
+                         help="replications per scenario (and per posterior member; default 10)")
+    compare.add_argument("--seed", type=int, metavar="S",
+                         help="root seed (default: the base scenario's run.seed)")
+    compare.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                         dest="overrides", help="override a parameter in every scenario")
+    compare.add_argument("--posterior", type=int, default=0, metavar="N",
+                         help="run every scenario under the N heaviest members of the shipped "
+                              "posterior ensemble, so intervals carry parameter uncertainty")
+    compare.add_argument("--calibration", type=Path, default=DEFAULT_CALIBRATION,
+                         help=f"calibration file naming the posterior's parameters "
+                              f"(default {DEFAULT_CALIBRATION})")
+    compare.add_argument("--posterior-file", type=Path, default=DEFAULT_POSTERIOR,
+                         help=f"posterior ensemble (default {DEFAULT_POSTERIOR})")
+    compare.add_argument("--docs", type=Path, metavar="PATH",
+                         help="also write the report as a documentation page (e.g. "
+                              "docs/scenarios.md) with its figures in docs/images/")
+    compare.set_defaults(handler=command_compare)
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    """Run the comparison and write its folder."""
+    from sim.calibration import candidate_values, load_scenario_values, load_spec
+    from sim.comparison import Draw, load_posterior, paired_differences, run_outcomes
+    from sim.comparison_plots import plot_differences, plot_trajectories
+    from sim.outputs import default_folder, reserve_folder, write_manifest, write_results
+    from sim.runner import replication_seeds, run_tasks
+    from sim.scenario import load_scenario, scenario_hash
+
+    if args.replications < 2:
+        raise UserError(f"--replications: expected at least 2, got {args.replications}")
+    paths = [args.base, *args.others]
+    names = [path.stem for path in paths]
+    if len(set(names)) < len(names):
+        raise UserError("compare: scenario file names must differ (they name the scenarios)")
+    scenarios = {name: load_scenario(path, args.overrides)
+                 for name, path in zip(names, paths, strict=True)}
+    base_name = names[0]
+    seed = scenarios[base_name].run.seed if args.seed is None else args.seed
+    seeds = replication_seeds(seed, args.replications)
+    members: dict[int, dict] = {-1: {}}
+    if args.posterior:
+        spec, _ = load_spec(args.calibration)
+        if not args.posterior_file.is_file():
+            raise UserError(f"{args.posterior_file}: posterior ensemble not found (run "
+                            "cloudrace calibrate --install)")
+        chosen = load_posterior(args.posterior_file, args.posterior)
+        members = {int(index): row[list(spec.parameters)].to_dict()
+                   for index, row in chosen.iterrows()}
+    tasks = []
+    for member, row in members.items():
+        for name, settings in scenarios.items():
+            fitted = load_scenario_values(settings, candidate_values(settings, spec, row)) \
+                if row else settings
+            tasks += [(fitted, name, Draw(member, replication, replication_seed))
+                      for replication, replication_seed in enumerate(seeds)]
+    folder = args.out or default_folder(Path("results"), f"compare-{base_name}",
+                                        datetime.now().astimezone())
+    reserve_folder(folder)
+    try:
+        results = run_tasks(tasks, args.workers, not args.quiet, "runs", function=run_outcomes)
+    except BaseException:
+        folder.rmdir()
+        raise
+    outcomes = pd.DataFrame([outcome for outcome, _ in results])
+    trajectories = pd.concat([trajectory for _, trajectory in results], ignore_index=True)
+    differences = paired_differences(outcomes, base_name)
+    states = list(scenarios[base_name].states)
+    uncertainty = (f"chance and parameter uncertainty: {len(members)} posterior members x "
+                   f"{args.replications} replications" if args.posterior else
+                   f"chance only: {args.replications} replications on common seeds")
+    report = comparison_report(scenarios, base_name, differences, uncertainty)
+    write_results(folder, {
+        "differences.csv": lambda path: differences.to_csv(path, index=False),
+        "outcomes.csv": lambda path: outcomes.to_csv(path, index=False),
+        "trajectories.csv": lambda path: trajectories.to_csv(path, index=False),
+        "trajectories.png": partial(plot_trajectories, trajectories, states),
+        "differences.png": partial(plot_differences, differences),
+        "report.md": lambda path: path.write_text(report),
+        "manifest.json": partial(
+            write_manifest, command=args.command_line, root_seed=seed,
+            replication_seeds=seeds, posterior_members=sorted(members),
+            scenario_files=[str(p) for p in paths],
+            scenario_hashes={n: scenario_hash(s) for n, s in scenarios.items()},
+            finished=datetime.now(UTC).isoformat(timespec="seconds")),
+    })
+    print(report.split("\n## ")[0])
+    print(f"Wrote {folder}/")
+    if args.docs:
+        images = args.docs.parent / "images"
+        images.mkdir(parents=True, exist_ok=True)
+        for figure in ("trajectories", "differences"):
+            shutil.copyfile(folder / f"{figure}.png", images / f"scenarios_{figure}.png")
+        args.docs.write_text(report.replace("(trajectories.png)",
+                                            "(images/scenarios_trajectories.png)")
+                             .replace("(differences.png)", "(images/scenarios_differences.png)"))
+        print(f"Wrote {args.docs}")
+    return 0
+
+
+def comparison_report(scenarios: dict, base_name: str, differences: pd.DataFrame,
+                      uncertainty: str) -> str:
+    """The comparison as markdown: each scenario's question, changes and headline results."""
+    from sim.comparison import HEADLINES, format_interval, what_changes
+
+    base = scenarios[base_name]
+    lines = [f"# Policy scenarios against `{base_name}`", "",
+             f"Each number is the mean paired difference from `{base_name}` with its 90 % "
+             f"interval in brackets; intervals show {uncertainty}. Generated by `cloudrace "
+             "compare`; see the manifest of the run for the exact command.", "",
+             "![Trajectories](trajectories.png)", "", "![Differences](differences.png)", ""]
+    for name, settings in scenarios.items():
+        if name == base_name:
+            continue
+        table = differences[differences["scenario"] == name].set_index("outcome")
+        lines += [f"## {name}", "", " ".join(settings.description.split()), "",
+                  "**What it changes:** " + ("; ".join(what_changes(base, settings)) or
+                                             "nothing"), "", "| outcome | base | difference |",
+                  "|---|---|---|"]
+        for outcome, label in HEADLINES.items():
+            if outcome in table.index:
+                row = table.loc[outcome]
+                digits = 2 if outcome.startswith("leverage_") else 1
+                lines.append(f"| {label} | {row['base_mean']:,.2f} | "
+                             f"{format_interval(row, digits)} |")
+        for outcome in [o for o in table.index if o.startswith("money_per_contract_swung_")]:
+            value = table.loc[outcome, "difference"]
+            bloc = outcome.removeprefix("money_per_contract_swung_")
+            lines.append(f"| extra public money per extra contract won, {bloc} bloc (US$ m) | "
+                         f"| {'n/a' if pd.isna(value) else f'{value:,.1f}'} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
