@@ -105,18 +105,7 @@ class CloudRaceModel(Model):
         self.end_year = scenario.run.end_year
         self.end_time = float(self.end_year + 1)
         self.record_tenders = record_tenders
-        self.choice_weights = ChoiceWeights(
-            cost=scenario.choice.cost_weight, liquidity=scenario.choice.liquidity_weight,
-            quality=scenario.choice.quality_weight, bundling=scenario.choice.bundling_weight,
-            incumbency=scenario.lock_in.incumbency_weight,
-            switching=scenario.lock_in.switching_weight,
-            security=scenario.choice.security_weight, pressure=scenario.choice.pressure_weight,
-            promotion=scenario.choice.promotion_weight, trust=scenario.choice.trust_weight,
-            scale=scenario.choice.scale)
-        kinds = [(name, kind) for name, kind in scenario.tenders.kinds.items() if kind.share > 0]
-        total_share = sum(kind.share for _, kind in kinds)
-        self.tender_kinds = kinds
-        self.kind_cumulative = list(np.cumsum([kind.share / total_share for _, kind in kinds]))
+        self.read_market_rules()
 
         countries = self.select_population(scenario.population)
         self.region_of = dict(zip(countries["iso3"], countries["region"], strict=True))
@@ -135,11 +124,60 @@ class CloudRaceModel(Model):
         self.tender_log: list[dict] = []
         self.coercion_outcomes = {name: {"complied": 0, "backlash": 0} for name in self.states}
         self._actions: list[_Action] = []
+        self._policy_events: list = []
         self.schedule_policy_changes()
         self.metrics = YearlyMetrics(self)
         self.datacollector = DataCollector(model_reporters={
             column: partial(_reported, column) for column in self.metrics.columns})
         self.begin_year()
+
+    def read_market_rules(self) -> None:
+        """The choice weights and tender kinds of the current scenario, in the form used."""
+        scenario = self.scenario
+        self.choice_weights = ChoiceWeights(
+            cost=scenario.choice.cost_weight, liquidity=scenario.choice.liquidity_weight,
+            quality=scenario.choice.quality_weight, bundling=scenario.choice.bundling_weight,
+            incumbency=scenario.lock_in.incumbency_weight,
+            switching=scenario.lock_in.switching_weight,
+            security=scenario.choice.security_weight, pressure=scenario.choice.pressure_weight,
+            promotion=scenario.choice.promotion_weight, trust=scenario.choice.trust_weight,
+            scale=scenario.choice.scale)
+        kinds = [(name, kind) for name, kind in scenario.tenders.kinds.items() if kind.share > 0]
+        total_share = sum(kind.share for _, kind in kinds)
+        self.tender_kinds = kinds
+        self.kind_cumulative = list(np.cumsum([kind.share / total_share for _, kind in kinds]))
+
+    def continue_as(self, settings: ScenarioFile) -> None:
+        """Fork: from now on follow another scenario, keeping the history made so far.
+
+        Contracts, debts, beliefs, trust, installed bases and the random stream stay; every
+        parameter is read from ``settings`` from now on. Its dated changes after now are
+        scheduled and the old scenario's are cancelled; dated events already past (export
+        controls, coercion) belong to the shared history and are not replayed. The new
+        scenario must have the same horizon, states and providers (a state a branch adds can
+        be present, with its levers off, in the shared history: see ``sim.branching``).
+        """
+        names = (set(settings.states), set(settings.providers))
+        if names != (set(self.states), set(self.providers_by_name)):
+            raise ValueError("a branch must have the same states and providers as its trunk")
+        if (settings.run.start_year, settings.run.end_year) != (self.start_year, self.end_year):
+            raise ValueError("a branch must have the same horizon as its trunk")
+        self.scenario = CloudRaceScenario.from_settings(settings, rng=self.scenario.rng)
+        self.read_market_rules()
+        for event in self._policy_events:
+            event.cancel()
+        self._policy_events = []
+        for name, state_settings in settings.states.items():
+            self.states[name].configure(state_settings)
+        for name, provider_settings in settings.providers.items():
+            provider = self.providers_by_name[name]
+            if provider.home.name != provider_settings.home_state:
+                raise ValueError(f"provider {name} cannot change its home state in a branch")
+            provider.configure(provider_settings)
+        for government in self.governments:
+            government.update_dependence()
+            government.update_bars()
+        self.schedule_policy_changes(replay_past=False)
 
     @property
     def year(self) -> float:
@@ -155,27 +193,35 @@ class CloudRaceModel(Model):
 
     # --- scheduled events ------------------------------------------------------------------
 
-    def schedule_at(self, year: float, function, *args) -> None:
-        """Schedule ``function(*args)`` at a calendar date (now, if the date has passed)."""
+    def schedule_at(self, year: float, function, *args, replay_past: bool = True) -> None:
+        """Schedule ``function(*args)`` at a calendar date (now, if the date has passed).
+
+        Dated events run after the yearly step of the same date (default priority), so an
+        event dated 1 January belongs to the year it opens. With ``replay_past`` false, a date
+        already past is skipped instead of run now.
+        """
         if args:
             action = _Action(function, *args)
             self._actions.append(action)
             function = action.run
         if year <= self.year:
-            function()
+            if replay_past:
+                function()
         elif year < self.end_time:
-            self.schedule_event(function, at=year - self.start_year, priority=Priority.HIGH)
+            self._policy_events.append(self.schedule_event(
+                function, at=year - self.start_year, priority=Priority.DEFAULT))
 
-    def schedule_policy_changes(self) -> None:
+    def schedule_policy_changes(self, replay_past: bool = True) -> None:
         """Every dated change in the scenario becomes an event: levers, capability, controls."""
         for state in self.states.values():
             for year in sorted({y for s in state.schedules.values()
                                 for y, _ in s.changes_after(self.year)}):
                 self.schedule_at(year, state.refresh_levers)
             for control in state.settings.export_controls:
-                self.schedule_at(control.start, state.impose_export_control, control)
+                self.schedule_at(control.start, state.impose_export_control, control,
+                                 replay_past=replay_past)
             for event in state.settings.coercion_events:
-                self.schedule_at(event.year, state.coerce, event)
+                self.schedule_at(event.year, state.coerce, event, replay_past=replay_past)
         for provider in self.providers:
             years = {y for y, _ in provider.capability_schedule.changes_after(self.year)}
             years |= {y for y, _ in provider.cost_schedule.changes_after(self.year)}

@@ -48,24 +48,25 @@ class Provider(Agent):
         self.name = name
         self.home = home
         home.providers.append(self)
+        self.capability_loss = 0.0
+        self.cost_increase = 0.0
+        self.supply_risk = 0.0
+        self.beliefs: dict[str, float] = {}
+        self.configure(settings)
+
+    def configure(self, settings: ProviderSettings) -> None:
+        """Take its attributes and schedules from the scenario, then read them for now."""
         self.can_bundle_hardware = settings.can_bundle_hardware
         self.risk_appetite = settings.risk_appetite
         self.barred_where_taiwan_recognised = settings.barred_where_taiwan_recognised
         self.barred_in = frozenset(settings.barred_in)
         self.state_financing = settings.state_financing
-        self.financiers = [home] + [state for state in model.states.values()
-                                    if home.name in state.co_finances]
+        self.financiers = [self.home] + [state for state in self.model.states.values()
+                                         if self.home.name in state.co_finances]
         self.cloud_regions = dict(settings.cloud_regions)
         self.capability_schedule = StepFunction.of(settings.capability)
         self.cost_schedule = StepFunction.of(settings.cost_share)
-        self.capability_loss = 0.0
-        self.cost_increase = 0.0
-        self.supply_risk = 0.0
-        bidding = model.scenario.bidding
-        self.bidding = bidding
-        self.beliefs: dict[str, float] = {}
-        self.present_countries: frozenset[str] = frozenset()
-        self.present_regions: frozenset[str] = frozenset()
+        self.bidding = self.model.scenario.bidding
         self.refresh_capability()
 
     def refresh_capability(self) -> None:

@@ -54,6 +54,12 @@ def run_replication(settings: ScenarioFile, replication: int, seed: int,
     model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=seed),
                            record_tenders=record_tenders)
     model.run_model()
+    return model_tables(model, replication, seed)
+
+
+def model_tables(model: CloudRaceModel, replication: int, seed: int) -> ReplicationResult:
+    """The tables of a finished run, tagged with its replication and seed."""
+    record_tenders = model.record_tenders
     contracts = contracts_table(model)
     yearly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     tenders = pd.DataFrame(model.tender_log) if record_tenders else None

@@ -33,6 +33,16 @@ class StateActor(Agent):
     def __init__(self, model: CloudRaceModel, name: str, settings: StateSettings) -> None:
         super().__init__(model)
         self.name = name
+        self.effort = 1.0
+        self.providers: list = []
+        self.financing_left = 0.0
+        self.subsidy_left = 0.0
+        self.financing_spent = 0.0
+        self.subsidy_spent = 0.0
+        self.configure(settings)
+
+    def configure(self, settings: StateSettings) -> None:
+        """Take its attributes and lever schedules from the scenario, then read the levers."""
         self.bloc = settings.bloc
         self.exposure = settings.exposure
         self.ties = dict(settings.ties)
@@ -45,12 +55,6 @@ class StateActor(Agent):
                                                 terms.grace_years)
         self.schedules = {lever: StepFunction.of(getattr(settings, lever))
                           for lever in PHASED_LEVERS}
-        self.effort = 1.0
-        self.providers: list = []
-        self.financing_left = 0.0
-        self.subsidy_left = 0.0
-        self.financing_spent = 0.0
-        self.subsidy_spent = 0.0
         self.refresh_levers()
 
     def refresh_levers(self) -> None:
