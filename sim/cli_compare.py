@@ -40,6 +40,10 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
                               f"(default {DEFAULT_CALIBRATION})")
     compare.add_argument("--posterior-file", type=Path, default=DEFAULT_POSTERIOR,
                          help=f"posterior ensemble (default {DEFAULT_POSTERIOR})")
+    compare.add_argument("--fork", type=float, metavar="YEAR",
+                         help="run the shared history once to this date (e.g. 2022) and "
+                              "continue every scenario from that same state, so scenarios "
+                              "differ only after it; dated events before it are history")
     compare.add_argument("--docs", type=Path, metavar="PATH",
                          help="also write the report as a documentation page (e.g. "
                               "docs/scenarios.md) with its figures in docs/images/")
@@ -49,7 +53,13 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 def command_compare(args: argparse.Namespace) -> int:
     """Run the comparison and write its folder."""
     from sim.calibration import candidate_values, load_scenario_values, load_spec
-    from sim.comparison import Draw, load_posterior, paired_differences, run_outcomes
+    from sim.comparison import (
+        Draw,
+        load_posterior,
+        paired_differences,
+        run_forked_outcomes,
+        run_outcomes,
+    )
     from sim.comparison_plots import plot_differences, plot_trajectories
     from sim.outputs import default_folder, reserve_folder, write_manifest, write_results
     from sim.runner import replication_seeds, run_tasks
@@ -75,18 +85,33 @@ def command_compare(args: argparse.Namespace) -> int:
         chosen = load_posterior(args.posterior_file, args.posterior)
         members = {int(index): row[list(spec.parameters)].to_dict()
                    for index, row in chosen.iterrows()}
-    tasks = []
+    if args.fork is not None and not (scenarios[base_name].run.start_year < args.fork
+                                      <= scenarios[base_name].run.end_year):
+        raise UserError(f"--fork: expected a date within the run, got {args.fork:g}")
+    tasks: list = []
     for member, row in members.items():
-        for name, settings in scenarios.items():
-            fitted = load_scenario_values(settings, candidate_values(settings, spec, row)) \
-                if row else settings
-            tasks += [(fitted, name, Draw(member, replication, replication_seed))
-                      for replication, replication_seed in enumerate(seeds)]
+        fitted = {name: load_scenario_values(settings, candidate_values(settings, spec, row))
+                  if row else settings for name, settings in scenarios.items()}
+        for replication, replication_seed in enumerate(seeds):
+            draw = Draw(member, replication, replication_seed)
+            if args.fork is None:
+                tasks += [(settings, name, draw) for name, settings in fitted.items()]
+            else:
+                tasks.append((fitted, args.fork, draw))
     folder = args.out or default_folder(Path("results"), f"compare-{base_name}",
                                         datetime.now().astimezone())
     reserve_folder(folder)
     try:
-        results = run_tasks(tasks, args.workers, not args.quiet, "runs", function=run_outcomes)
+        if args.fork is None:
+            results = run_tasks(tasks, args.workers, not args.quiet, "runs",
+                                function=run_outcomes)
+        else:
+            results = [run for branches in run_tasks(
+                tasks, args.workers, not args.quiet, "forked runs",
+                function=run_forked_outcomes) for run in branches]
+    except (ValueError, UserError) as error:
+        folder.rmdir()
+        raise UserError(f"compare: {error}") from None
     except BaseException:
         folder.rmdir()
         raise
@@ -97,6 +122,9 @@ def command_compare(args: argparse.Namespace) -> int:
     uncertainty = (f"chance and parameter uncertainty: {len(members)} posterior members x "
                    f"{args.replications} replications" if args.posterior else
                    f"chance only: {args.replications} replications on common seeds")
+    if args.fork is not None:
+        uncertainty += (f"; every scenario continues from the same history up to "
+                        f"{args.fork:g}")
     report = comparison_report(scenarios, base_name, differences, uncertainty)
     write_results(folder, {
         "differences.csv": lambda path: differences.to_csv(path, index=False),
@@ -107,7 +135,7 @@ def command_compare(args: argparse.Namespace) -> int:
         "report.md": lambda path: path.write_text(report),
         "manifest.json": partial(
             write_manifest, command=args.command_line, root_seed=seed,
-            replication_seeds=seeds, posterior_members=sorted(members),
+            replication_seeds=seeds, posterior_members=sorted(members), fork=args.fork,
             scenario_files=[str(p) for p in paths],
             scenario_hashes={n: scenario_hash(s) for n, s in scenarios.items()},
             finished=datetime.now(UTC).isoformat(timespec="seconds")),

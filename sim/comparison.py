@@ -167,7 +167,27 @@ def run_outcomes(task: tuple[ScenarioFile, str, Draw]) -> tuple[dict[str, Any], 
     from sim.runner import run_replication
 
     settings, name, draw = task
-    result = run_replication(settings, draw.replication, draw.seed)
+    return summarise(settings, name, draw, run_replication(settings, draw.replication,
+                                                           draw.seed))
+
+
+def run_forked_outcomes(task: tuple[dict[str, ScenarioFile], float, Draw]
+                        ) -> list[tuple[dict[str, Any], pd.DataFrame]]:
+    """Every scenario for one draw, branching from one shared history at the fork date.
+
+    The first scenario is the trunk (the base) whose history every branch shares.
+    """
+    from sim.branching import run_branches
+
+    scenarios, fork_year, draw = task
+    trunk = next(iter(scenarios.values()))
+    results = run_branches(trunk, scenarios, fork_year, draw.replication, draw.seed)
+    return [summarise(scenarios[name], name, draw, result) for name, result in results.items()]
+
+
+def summarise(settings: ScenarioFile, name: str, draw: Draw,
+              result: Any) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Key outcomes and yearly trajectory of one run's tables."""
     states = list(settings.states)
     blocs = {state: settings.states[state].bloc for state in states}
     outcomes = {"scenario": name, "member": draw.member, "replication": draw.replication,

@@ -72,3 +72,29 @@ def test_compare_needs_at_least_two_replications(tmp_path, capsys):
     assert result.code == 2
     assert "--replications" in result.err
     assert not (tmp_path / "x").exists()
+
+
+def test_compare_with_a_fork_differs_only_after_it(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    result = run_cli(["compare", str(REPO / "scenarios" / "baseline.yaml"),
+                      str(REPO / "scenarios" / "policy" / "china_subsidy_surge.yaml"),
+                      "-n", "3", "-q", "--fork", "2022", "--out", str(out),
+                      *[f"--set={s}" for s in SHORT]], capsys)
+    assert result.code == 0, result.err
+    trajectories = pd.read_csv(out / "trajectories.csv")
+    before = trajectories[trajectories["year"] < 2022].drop(columns="scenario")
+    base = before[trajectories.loc[before.index, "scenario"] == "baseline"]
+    branch = before[trajectories.loc[before.index, "scenario"] == "china_subsidy_surge"]
+    assert len(base) > 0
+    assert base.reset_index(drop=True).equals(branch.reset_index(drop=True))
+    differences = pd.read_csv(out / "differences.csv").set_index("outcome")
+    assert differences.loc["share_huawei_all", "difference"] != 0
+    assert "continues from the same history up to 2022" in (out / "report.md").read_text()
+
+
+def test_a_fork_outside_the_run_is_refused(tmp_path, capsys):
+    result = run_cli(["compare", str(REPO / "scenarios" / "baseline.yaml"), str(POLICY[0]),
+                      "-n", "2", "--fork", "2050", "--out", str(tmp_path / "x")], capsys)
+    assert result.code == 2
+    assert "--fork" in result.err
+    assert not (tmp_path / "x").exists()
