@@ -109,7 +109,7 @@ def _seed(text: str) -> int:
 
 def command_run(args: argparse.Namespace) -> int:
     """Run a scenario and write its results folder."""
-    from sim.countries import DEFAULT_COUNTRIES_PATH
+    from sim.countries import DEFAULT_COUNTRIES_PATH, load_countries
     from sim.outputs import (
         default_folder,
         file_sha256,
@@ -155,8 +155,10 @@ def command_run(args: argparse.Namespace) -> int:
         tenders = pd.concat([r.tenders for r in results], ignore_index=True)
         writers["tenders.csv"] = partial(write_csv, tenders)
     if not args.no_figures:
+        countries = load_countries(settings.population.data_file)
+        centroids = {row.iso3: (row.lon, row.lat) for row in countries.itertuples()}
         writers["figures"] = partial(write_figures, contracts=contracts, yearly=yearly,
-                                     providers=providers, states=states)
+                                     providers=providers, states=states, centroids=centroids)
     writers["manifest.json"] = partial(
         write_manifest, command=args.command_line, scenario_file=str(args.scenario),
         scenario_name=name,

@@ -1,4 +1,5 @@
-"""Figures of a run: market shares with bands across replications, deals by group, leverage.
+"""Figures of a run: market shares with bands across replications, deals by group, leverage,
+and a world map of the dominant provider.
 
 Each function takes the run's tables and writes one PNG; bands are the 5-95 % range across
 replications and lines their mean.
@@ -14,15 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim.palette import provider_colour, state_colour  # noqa: E402
 from sim.schema import FH_STATUSES, REGIONS  # noqa: E402
-
-PROVIDER_COLOURS = {"Huawei": "#c7000b", "Alibaba": "#ff6a00", "AWS": "#232f3e",
-                    "Microsoft": "#00a4ef", "Google": "#34a853"}
-STATE_COLOURS = {"China": "#c7000b", "US": "#1f4e9c"}
-
-
-def _colour(name: str, palette: dict[str, str], index: int) -> str:
-    return palette.get(name, f"C{index % 10}")
+from sim.worldmap import draw_dominance_map  # noqa: E402
 
 
 def _band(axis, yearly: pd.DataFrame, column: str, label: str, colour: str) -> None:
@@ -38,7 +33,7 @@ def plot_market_share(yearly: pd.DataFrame, providers: list[str], path: Path) ->
     """Share of new contracts and of the installed base, by provider, over time."""
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for index, name in enumerate(providers):
-        colour = _colour(name, PROVIDER_COLOURS, index)
+        colour = provider_colour(name, index)
         _band(axes[0], yearly, f"share_new_{name}", name, colour)
         _band(axes[1], yearly, f"installed_share_{name}", name, colour)
     axes[0].set_title("Share of new contracts")
@@ -62,7 +57,7 @@ def plot_deals_by_group(contracts: pd.DataFrame, providers: list[str], column: s
     bottom = pd.Series(0.0, index=counts.index)
     for index, name in enumerate(providers):
         axis.bar(counts.index, counts[name], bottom=bottom, label=name,
-                 color=_colour(name, PROVIDER_COLOURS, index))
+                 color=provider_colour(name, index))
         bottom += counts[name]
     axis.set_title(title)
     axis.set_ylabel("contracts per replication")
@@ -77,7 +72,7 @@ def plot_leverage(yearly: pd.DataFrame, states: list[str], path: Path) -> None:
     """Each state's leverage index and the governments dependent on it, over time."""
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for index, name in enumerate(states):
-        colour = _colour(name, STATE_COLOURS, index)
+        colour = state_colour(name, index)
         _band(axes[0], yearly, f"leverage_{name}", name, colour)
         _band(axes[1], yearly, f"dependent_{name}", name, colour)
     axes[0].set_title("Leverage index (share of sensitive workloads)")
@@ -90,6 +85,28 @@ def plot_leverage(yearly: pd.DataFrame, states: list[str], path: Path) -> None:
     _finish(figure, path, yearly)
 
 
+def plot_world_map(contracts: pd.DataFrame, providers: list[str],
+                   centroids: dict[str, tuple[float, float]], path: Path) -> None:
+    """Each country coloured by its dominant provider over the run.
+
+    In each replication a country's dominant provider is the one awarded the most contract
+    value there over the whole run; the map shows the one dominant in most replications.
+    """
+    value = contracts.groupby(["replication", "country", "provider"])["value_usd_m"].sum()
+    leaders = value.groupby(["replication", "country"]).idxmax().map(lambda key: key[2])
+    dominant = leaders.groupby("country").agg(lambda names: names.value_counts().index[0])
+    figure, axes = plt.subplots(figsize=(10, 5.4))
+    handles = draw_dominance_map(axes, dominant.to_dict(), providers, centroids)
+    start, end = int(contracts["year"].min()), int(contracts["year"].max())
+    axes.set_title(f"Dominant provider by country, contracts {start}-{end} (most value; the "
+                   "provider dominant in most replications)", fontsize=10)
+    figure.legend(handles=handles, loc="lower center", ncols=(len(handles) + 1) // 2,
+                  fontsize=8, frameon=False)
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
 def _finish(figure, path: Path, yearly: pd.DataFrame) -> None:
     replications = yearly["replication"].nunique()
     note = f"mean of {replications} replications" + (", band 5-95 %" if replications > 1 else "")
@@ -100,7 +117,8 @@ def _finish(figure, path: Path, yearly: pd.DataFrame) -> None:
 
 
 def write_figures(folder: Path, contracts: pd.DataFrame, yearly: pd.DataFrame,
-                  providers: list[str], states: list[str]) -> None:
+                  providers: list[str], states: list[str],
+                  centroids: dict[str, tuple[float, float]]) -> None:
     """All the run's figures into ``folder``."""
     folder.mkdir()
     replications = int(yearly["replication"].nunique())
@@ -111,3 +129,5 @@ def write_figures(folder: Path, contracts: pd.DataFrame, yearly: pd.DataFrame,
                         "Contracts by Freedom House status", folder / "deals_by_freedom_status.png",
                         replications)
     plot_leverage(yearly, states, folder / "leverage.png")
+    if len(contracts):
+        plot_world_map(contracts, providers, centroids, folder / "world_map.png")

@@ -21,11 +21,12 @@ from sim.app.classroom import (
     lesson_title,
     lessons,
 )
-from sim.app.map import country_outlines, dominant_providers, world_map_figure
+from sim.app.map import dominant_providers, world_map_figure
 from sim.app.ticker import describe_contract, latest_contracts
 from sim.errors import UserError
 from sim.model import CloudRaceModel
 from sim.scenario import load_scenario
+from sim.worldmap import country_outlines
 
 LEVER_SCENARIO = """\
 description: Hand-worked levers (no extends, so every schedule is exactly as written).
