@@ -14,8 +14,10 @@ approximate Bayesian computation", Biometrika 96(4)), then re-scoring on fresh s
    tolerance (the largest kept distance) shrinks from generation to generation.
 3. The final particles are re-scored on ``rescoring_replications`` fresh seeds, so that seed
    noise in the screening does not pick the winner. The posterior ensemble is every particle
-   whose fresh-seed mean passes every target band, with its importance weight; the
-   representative member is the one nearest the weighted posterior median.
+   whose fresh-seed distance is within ``posterior_tolerance``, with its importance weight.
+4. The representative member (the baseline's) is chosen on ``selection_replications`` further
+   fresh seeds: the posterior member that passes most target bands there, the closest among
+   those. Validation then runs on seeds used by none of these steps.
 
 Each run is a plain function of (scenario, seed); runs go through ``sim.runner.run_tasks``.
 """
@@ -35,7 +37,7 @@ from scipy.stats import qmc
 
 from sim.errors import UserError
 from sim.runner import replication_seeds, run_tasks
-from sim.scenario import load_scenario
+from sim.scenario import format_validation_error, load_scenario
 from sim.schema import ScenarioFile
 from sim.validation import TargetSet, record_outcomes
 
@@ -57,6 +59,10 @@ class CalibrationSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     base: str
+    base_values: dict[str, Any] = Field(
+        default_factory=dict, description="Values set in the base before calibrating: the "
+        "sourced values that scale parameters multiply, so a calibrated baseline can be "
+        "recalibrated without compounding its factors.")
     seed: int = Field(ge=0)
     candidates: int = Field(ge=2)
     screening_replications: int = Field(ge=1)
@@ -64,6 +70,9 @@ class CalibrationSpec(BaseModel):
     generations: int = Field(ge=1)
     proposals: int = Field(ge=2)
     rescoring_replications: int = Field(ge=2)
+    selection_replications: int = Field(ge=2)
+    posterior_tolerance: float = Field(gt=0, description="Largest fresh-seed distance (RMS "
+                                       "miss in pass bands) of a posterior member.")
     parameters: dict[str, FreeParameter]
 
 
@@ -84,9 +93,12 @@ def load_spec(path: Path) -> tuple[CalibrationSpec, ScenarioFile]:
         raise UserError(f"{path}: calibration file not found")
     try:
         spec = CalibrationSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (yaml.YAMLError, ValidationError) as error:
-        raise UserError(f"{path}: invalid calibration file: {error}") from None
-    base = load_scenario(path.parent / spec.base)
+    except yaml.YAMLError as error:
+        raise UserError(f"{path}: YAML syntax error: {error}") from None
+    except ValidationError as error:
+        raise UserError(format_validation_error(str(path), error, [], CalibrationSpec,
+                                                "calibration file")) from None
+    base = load_scenario(path.parent / spec.base, values=spec.base_values)
     for key, prior in spec.parameters.items():
         if prior.high <= prior.low:
             raise UserError(f"{path}: parameters.{key}: expected high above low")
@@ -132,6 +144,11 @@ def distance(means: dict[str, float], targets: TargetSet) -> float:
     """Root mean square of each outcome's miss in units of its pass band."""
     misses = [((means[t.outcome] - t.value) / t.band) ** 2 for t in targets.targets]
     return float(np.sqrt(np.mean(misses)))
+
+
+def bands_passed(means: dict[str, float] | pd.Series, targets: TargetSet) -> int:
+    """How many targets' bands the means fall within."""
+    return sum(abs(means[t.outcome] - t.value) <= t.band for t in targets.targets)
 
 
 def passes(means: dict[str, float], targets: TargetSet) -> bool:
@@ -200,14 +217,21 @@ def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet, wor
     fresh = replication_seeds(spec.seed + 1, spec.rescoring_replications)
     rescored = score(particles[keys].assign(weight=weights, generation=particles["generation"]),
                      "re-scoring", fresh).sort_values("distance")
-    posterior = rescored[rescored["passes"]].copy()
+    posterior = rescored[rescored["distance"] <= spec.posterior_tolerance].copy()
     if posterior.empty:
-        raise UserError("calibration: no particle passes every target on fresh seeds; widen "
-                        "the priors, or add candidates, proposals or generations")
+        raise UserError("calibration: no particle is within the posterior tolerance on fresh "
+                        "seeds; widen the priors, add candidates, proposals or generations, or "
+                        "raise posterior_tolerance")
+    posterior["bands_passed"] = [bands_passed(row, targets) for _, row in posterior.iterrows()]
     posterior["weight"] /= posterior["weight"].sum()
+    selection = score(posterior[keys], "selecting the representative",
+                      replication_seeds(spec.seed + 3, spec.selection_replications))
+    posterior["selection_distance"] = selection["distance"]
+    posterior["selection_bands_passed"] = [bands_passed(row, targets)
+                                           for _, row in selection.iterrows()]
     candidates = pd.concat(scored)
     return CalibrationResult(candidates, tolerances, rescored, posterior,
-                             representative_member(posterior, spec))
+                             representative_member(posterior))
 
 
 def propose(particles: np.ndarray, weights: np.ndarray, covariance: np.ndarray,
@@ -247,19 +271,12 @@ def load_scenario_values(base: ScenarioFile, values: dict[str, Any]) -> Scenario
     return ScenarioFile.model_validate(raw)
 
 
-def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    """The value at which the cumulative weight reaches one half."""
-    order = np.argsort(values)
-    cumulative = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
+def representative_member(posterior: pd.DataFrame) -> pd.Series:
+    """The member passing most target bands on the selection seeds; the closest among those.
 
-
-def representative_member(posterior: pd.DataFrame, spec: CalibrationSpec) -> pd.Series:
-    """The posterior member nearest the weighted posterior median, in prior-range units."""
-    keys = list(spec.parameters)
-    ranges = np.array([spec.parameters[k].high - spec.parameters[k].low for k in keys])
-    scaled = posterior[keys].to_numpy() / ranges
-    weights = posterior["weight"].to_numpy()
-    median = np.array([weighted_median(column, weights) for column in scaled.T])
-    nearest = int(np.argmin(((scaled - median) ** 2).sum(axis=1)))
-    return posterior.iloc[nearest]
+    The baseline should validate, so the representative is the best-fitting member rather
+    than the posterior's centre; the ensemble carries the spread.
+    """
+    ranked = posterior.sort_values(["selection_bands_passed", "selection_distance"],
+                                   ascending=[False, True])
+    return ranked.iloc[0]

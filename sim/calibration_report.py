@@ -202,8 +202,14 @@ def write_report(folder: Path, result: CalibrationResult, spec: CalibrationSpec,
         "bands) by generation: " + ", ".join(f"{t:.2f}" for t in result.tolerances) + ".",
         "",
         f"Re-scored on {spec.rescoring_replications} fresh seeds: {len(result.rescored)} "
-        f"particles; **{len(result.posterior)} pass every target** and form the posterior "
-        "ensemble (`calibration/posterior.csv`, with importance weights).",
+        f"particles; **{len(result.posterior)} are within the posterior tolerance** (distance "
+        f"≤ {spec.posterior_tolerance:g} bands) and form the posterior ensemble "
+        "(`calibration/posterior.csv`, with importance weights); "
+        f"{int((result.posterior['bands_passed'] == len(targets.targets)).sum())} of them pass "
+        f"every target's band. The baseline's member, chosen on {spec.selection_replications} "
+        "further fresh seeds, passes "
+        f"{int(result.representative['selection_bands_passed'])} of {len(targets.targets)} "
+        "bands there.",
         "",
         "### Fit (fresh-seed means)",
         "",

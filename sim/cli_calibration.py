@@ -189,7 +189,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
                                    calibration=spec.model_dump(mode="json")),
     })
     print(f"Posterior: {len(result.posterior)} of {len(result.rescored)} re-scored particles "
-          f"pass every target. Representative member:\n{yaml.safe_dump(overrides)}")
+          f"within the tolerance. Representative member:\n{yaml.safe_dump(overrides)}")
     print(f"Wrote {folder}/")
     if args.install:
         install(folder / "calibration", report["markdown"])

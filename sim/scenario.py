@@ -57,7 +57,7 @@ def load_scenario(path: str | Path, overrides: typing.Sequence[str] = (),
     try:
         scenario = ScenarioFile.model_validate(raw)
     except ValidationError as error:
-        raise UserError(_format_validation_error(label, error, override_paths)) from None
+        raise UserError(format_validation_error(label, error, override_paths)) from None
     _check_references(label, scenario)
     return scenario
 
@@ -154,7 +154,7 @@ def _resolve_data_file(raw: dict[str, Any], path: Path) -> None:
         population["data_file"] = str((path.parent / population["data_file"]).resolve())
 
 
-def _format_validation_error(label: str, error: ValidationError,
+def format_validation_error(label: str, error: ValidationError,
                              override_paths: list[tuple[str, ...]],
                              root: type[BaseModel] = ScenarioFile, noun: str = "scenario") -> str:
     """One readable message for a validation error of a file checked against ``root``."""

@@ -17,6 +17,7 @@ from sim.timephased import Phased
 REGIONS = ("Africa", "Asia", "Americas", "Europe", "Middle East")
 INCOME_GROUPS = ("Low", "Lower middle", "Upper middle", "High")
 FH_STATUSES = ("Free", "Partly Free", "Not Free")
+IncomeGroup = Literal["Low", "Lower middle", "Upper middle", "High"]
 
 
 def param(default: Any, unit: str, meaning: str, *, ge: float | None = None,
@@ -31,19 +32,10 @@ def phased(default: Phased, unit: str, meaning: str, *, ge: float, le: float) ->
                  json_schema_extra={"unit": unit, "phased": True, "minimum": ge, "maximum": le})
 
 
-def shares_by_income_group(value: dict[str, float]) -> dict[str, float]:
-    """Check every share in a by-income-group mapping lies between 0 and 1."""
-    for group, share in value.items():
-        if not 0.0 <= share <= 1.0:
-            raise ValueError(f"a share between 0 and 1 for {group}, got {share:g}")
-    return value
-
-
-def with_default_groups(cls: type[BaseModel], field: str, value: Any) -> Any:
-    """Fill income groups a file leaves out from the field's default (a file states changes)."""
-    if isinstance(value, dict):
-        return {**cls.model_fields[field].get_default(call_default_factory=True), **value}
-    return value
+def by_income_group(defaults: dict[str, float], meaning: str) -> Any:
+    """A share (0-1) per World Bank income group; groups a file leaves out keep their default."""
+    return Field(default_factory=lambda: dict(defaults), description=meaning,
+                 json_schema_extra={"unit": "share by income group", "by_income_group": True})
 
 
 class Section(BaseModel):
@@ -51,10 +43,24 @@ class Section(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _fill_income_groups(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields[info.field_name]
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("by_income_group") and isinstance(value, dict):
+            return {**field.get_default(call_default_factory=True), **value}
+        return value
+
     @field_validator("*", mode="after")
     @classmethod
-    def _check_phased_range(cls, value: Any, info: ValidationInfo) -> Any:
+    def _check_ranges(cls, value: Any, info: ValidationInfo) -> Any:
         extra = cls.model_fields[info.field_name].json_schema_extra
+        if isinstance(extra, dict) and extra.get("by_income_group"):
+            for group, share in value.items():
+                if not 0.0 <= share <= 1.0:
+                    raise ValueError(f"a share between 0 and 1 for {group}, got {share:g}")
+            return value
         if not (isinstance(extra, dict) and extra.get("phased")):
             return value
         low, high = extra["minimum"], extra["maximum"]
@@ -171,24 +177,14 @@ class TenderSettings(Section):
     renewal_value_share: float = param(
         0.6, "-", "Value of a renewal relative to the contract it renews (no new hardware).",
         ge=0.05, le=2)
-    financing_need: dict[Literal["Low", "Lower middle", "Upper middle", "High"], float] = Field(
-        default_factory=lambda: {"Low": 0.85, "Lower middle": 0.65, "Upper middle": 0.35,
-                                 "High": 0.05},
-        description="Share of a tender's value the government cannot pay up front, by income "
-                    "group (0-1; groups left out keep their default).")
+    financing_need: dict[IncomeGroup, float] = by_income_group(
+        {"Low": 0.85, "Lower middle": 0.65, "Upper middle": 0.35, "High": 0.05},
+        "Share of a tender's value the government cannot pay up front, by income group (0-1; "
+        "groups left out keep their default).")
     debt_need_weight: float = param(
         5.0, "per debt/GDP", "Extra financing need per unit of outstanding state-bank debt "
         "over GDP.", ge=0, le=20)
 
-    @field_validator("financing_need", mode="before")
-    @classmethod
-    def _fill_need(cls, value: Any) -> Any:
-        return with_default_groups(cls, "financing_need", value)
-
-    @field_validator("financing_need")
-    @classmethod
-    def _need_in_range(cls, value: dict[str, float]) -> dict[str, float]:
-        return shares_by_income_group(value)
 
 
 class ChoiceSettings(Section):
@@ -244,11 +240,10 @@ class BiddingSettings(Section):
     max_markup: float = param(0.8, "-", "Highest markup.", ge=0, le=5)
     bid_cost_usd_m: float = param(0.6, "US$ m", "Fixed cost of preparing each bid (entering "
                                   "the tender).", ge=0, le=100)
-    country_risk: dict[Literal["Low", "Lower middle", "Upper middle", "High"], float] = Field(
-        default_factory=lambda: {"Low": 1.0, "Lower middle": 0.7, "Upper middle": 0.4,
-                                 "High": 0.15},
-        description="Market risk by income group (0-1; groups left out keep their default): "
-                    "default, currency and payment risk rise as income falls.")
+    country_risk: dict[IncomeGroup, float] = by_income_group(
+        {"Low": 1.0, "Lower middle": 0.7, "Upper middle": 0.4, "High": 0.15},
+        "Market risk by income group (0-1; groups left out keep their default): default, "
+        "currency and payment risk rise as income falls.")
     regional_presence: float = param(0.5, "share", "Presence credited for a cloud region "
                                      "elsewhere in the country's region (1 = in the country).",
                                      ge=0, le=1)
@@ -260,15 +255,6 @@ class BiddingSettings(Section):
                              "fully risk-averse provider asks in the riskiest market.",
                              ge=0, le=5)
 
-    @field_validator("country_risk", mode="before")
-    @classmethod
-    def _fill_risk(cls, value: Any) -> Any:
-        return with_default_groups(cls, "country_risk", value)
-
-    @field_validator("country_risk")
-    @classmethod
-    def _risk_in_range(cls, value: dict[str, float]) -> dict[str, float]:
-        return shares_by_income_group(value)
 
 
 class ProviderSettings(Section):

@@ -56,14 +56,14 @@ def test_identical_scenarios_give_zero_differences(tmp_path, capsys):
 def test_a_policy_moves_its_outcome_in_the_expected_direction(tmp_path, capsys):
     out = tmp_path / "cmp"
     result = run_cli(["compare", str(REPO / "scenarios" / "baseline.yaml"),
-                      str(REPO / "scenarios" / "policy" / "no_us_security_pressure.yaml"),
-                      "-n", "4", "-q", "--out", str(out), *[f"--set={s}" for s in SHORT]],
-                     capsys)
+                      str(REPO / "scenarios" / "policy" / "china_subsidy_surge.yaml"),
+                      "-n", "4", "-q", "--out", str(out), "--set=run.end_year=2029"], capsys)
     assert result.code == 0, result.err
     differences = pd.read_csv(out / "differences.csv").set_index("outcome")
-    assert differences.loc["share_china_all", "difference"] > 0
+    assert differences.loc["share_huawei_all", "difference"] > 0
+    assert differences.loc["share_huawei_all", "difference_p05"] > 0
     report = (out / "report.md").read_text()
-    assert "`states.US.security_pressure` = 0.0" in report
+    assert "`states.China.subsidy_rate.2022.0` = 0.3" in report
 
 
 def test_compare_needs_at_least_two_replications(tmp_path, capsys):

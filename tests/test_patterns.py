@@ -30,11 +30,12 @@ def record_period_runs() -> list[CloudRaceModel]:
     return [run(settings, seed) for seed in SEEDS]
 
 
-def test_nearly_all_huawei_deals_are_financed_and_by_chinese_policy_banks(record_period_runs):
+def test_huawei_deals_with_financing_are_financed_by_chinese_policy_banks(record_period_runs):
+    """CSIS: nearly all deals whose financing could be identified used China Exim or CDB."""
     deals = [c for model in record_period_runs for c in model.contracts
              if c.provider.name == "Huawei" and c.start < 2021.33]
     financed = [c for c in deals if c.bid.loan > 0]
-    assert len(financed) >= 0.6 * len(deals)
+    assert len(financed) >= 0.4 * len(deals)
     assert all(c.bid.financing_state.name == "China" for c in financed)
 
 
