@@ -98,3 +98,18 @@ def test_a_fork_outside_the_run_is_refused(tmp_path, capsys):
     assert result.code == 2
     assert "--fork" in result.err
     assert not (tmp_path / "x").exists()
+
+
+def test_compare_over_the_posterior_carries_parameter_uncertainty(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    result = run_cli(["compare", str(REPO / "scenarios" / "baseline.yaml"),
+                      str(REPO / "scenarios" / "policy" / "china_subsidy_surge.yaml"),
+                      "-n", "2", "-q", "--posterior", "2", "--out", str(out),
+                      *[f"--set={s}" for s in SHORT]], capsys)
+    assert result.code == 0, result.err
+    outcomes = pd.read_csv(out / "outcomes.csv")
+    assert outcomes["member"].nunique() == 2
+    assert len(outcomes) == 2 * 2 * 2  # members x replications x scenarios
+    differences = pd.read_csv(out / "differences.csv")
+    assert (differences.dropna(subset=["difference_p05"])["draws"] == 4).all()
+    assert "parameter uncertainty: 2 posterior members" in (out / "report.md").read_text()
