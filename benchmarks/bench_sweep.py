@@ -7,7 +7,8 @@ parameters (security weight 1-4, US security pressure 0-0.8: 20 points) with 10 
 200 runs. Targets (issue "Experiments at scale"): parallel efficiency of at least 90 % at 2
 workers, and ``cloudrace sweep`` faster than ``batch_run`` on the same workload.
 
-- Single run: ``run_once`` (load the scenario with the point's values, run, compute outcomes).
+- Single run: what a worker does for one run (``execute``: load the scenario with the point's
+  values, run the model, compute the outcomes).
 - Throughput: the workload through ``run_sweep`` on a process pool of 1, then 2 workers, each
   from a warm fork server (the one-off start-up, importing the model, is timed separately);
   efficiency = time(1 worker) / (2 x time(2 workers)). For reference, the same ratio for two
@@ -62,22 +63,24 @@ def workload_experiment(folder: Path, replications: int) -> Path:
 
 
 def single_run_seconds(repeats: int) -> list[float]:
-    """Wall times of ``run_once`` on the baseline (after one warm-up run)."""
+    """Wall times of one sweep run of the baseline (``execute``, as a worker calls it), after
+    one warm-up run."""
     from sim.experiments.outcomes import resolve_outcome
-    from sim.experiments.sweep import run_once
+    from sim.experiments.sweep import RunTask, ScenarioText, execute
     from sim.scenario import load_scenario
 
     settings = load_scenario(BASELINE)
     outcomes = tuple(resolve_outcome(name, settings.providers, settings.states,
                                      ["year", "leverage_China"]) for name in OUTCOMES)
+    scenario = ScenarioText.of(BASELINE.read_text(encoding="utf-8"))
     values = {"choice.security_weight": 2.0}
-    run_once(BASELINE, values, 0, outcomes)
     times = []
-    for seed in range(1, repeats + 1):
+    for seed in range(repeats + 1):
         start = time.perf_counter()
-        run_once(BASELINE, values, seed, outcomes)
+        record = execute(RunTask(seed, seed, values, scenario, outcomes, keep_yearly=True))
         times.append(time.perf_counter() - start)
-    return times
+        assert record.status == "ok", record.error
+    return times[1:]
 
 
 def sweep_seconds(experiment_path: Path, folder: Path, workers: int) -> tuple[float, float]:

@@ -29,7 +29,7 @@ from sim.experiments.sensitivity import (
 )
 from sim.experiments.spec import load_experiment
 from sim.experiments.store import SweepStore
-from sim.experiments.sweep import create_sweep, open_sweep, run_seed, run_sweep
+from sim.experiments.sweep import RunTask, create_sweep, open_sweep, run_seed, run_sweep
 
 EXPERIMENT = f"""\
 description: Test sweep, five countries 2006-2010.
@@ -433,3 +433,33 @@ def test_each_run_gets_its_own_copy_of_a_scenario_loaded_once_per_point():
     other = _scenario_with(BASELINE, {"choice.security_weight": 1.5})
     assert first == again and first is not again
     assert first.choice.security_weight == 2.5 and other.choice.security_weight == 1.5
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it(experiment_path):
+    import gc
+
+    from sim.experiments.sweep import ScenarioText, execute, scenario_yaml
+
+    experiment = load_experiment(experiment_path)
+    before = gc.get_threshold()
+    record = execute(RunTask(0, 1, experiment.scenario_values([2.0, 1.0, 0.0]),
+                             ScenarioText.of(scenario_yaml(experiment)),
+                             tuple(experiment.outcomes), True))
+    assert record.status == "ok", record.error
+    assert gc.get_threshold() == before
+
+
+def test_a_stored_run_is_reproduced_on_its_own_from_its_seed_and_values(serial_sweep,
+                                                                        experiment_path):
+    from sim.runner import run_replication
+    from sim.scenario import load_scenario
+
+    store = SweepStore.open(serial_sweep)
+    run = store.runs().iloc[7]
+    coordinates = store.design().set_index("point").loc[run["point"], PARAMETERS].tolist()
+    values = load_experiment(experiment_path).scenario_values(coordinates)
+    settings = load_scenario(serial_sweep / "scenario.yaml", values=values)
+    yearly = run_replication(settings, 0, int(run["seed"])).yearly
+    stored = store.yearly().query(f"run_id == {run['run_id']}")
+    np.testing.assert_allclose(stored["leverage_China"], yearly["leverage_China"])
+    np.testing.assert_allclose(stored["debt_usd_m_China"], yearly["debt_usd_m_China"])

@@ -70,11 +70,12 @@ def command_sweep(args: argparse.Namespace) -> int:
     from sim.experiments.spec import load_experiment
     from sim.experiments.sweep import create_sweep, open_sweep, run_sweep
 
-    experiment = load_experiment(args.experiment)
-    folder = args.out or RESULTS_DIR / f"sweep-{experiment.name}"
+    # The executor first: a process pool's workers start while the experiment is checked.
     executor = make_executor(args.executor, args.workers, args.scheduler,
                              preload=["sim.experiments.sweep"])
     try:
+        experiment = load_experiment(args.experiment)
+        folder = args.out or RESULTS_DIR / f"sweep-{experiment.name}"
         store = open_sweep(experiment, folder) if args.resume else \
             create_sweep(experiment, folder, args.command_line)
     except BaseException:

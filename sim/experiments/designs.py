@@ -14,7 +14,8 @@ one column per parameter (``sim.experiments.parameters`` turns coordinates into 
   for elementary effects (Morris 1991; Campolongo et al. 2007; ``SALib.sample.morris``).
 
 Samplers are seeded, so the same experiment file always gives the same design. The row order is
-the sampler's: Sobol' and Morris analyses depend on it.
+the sampler's: Sobol' and Morris analyses depend on it. SALib is imported by the samplers that
+use it (it brings in SciPy's statistics, half a second at the start of every sweep).
 """
 
 from __future__ import annotations
@@ -23,9 +24,6 @@ import itertools
 from typing import Any
 
 import numpy as np
-from SALib.sample import latin
-from SALib.sample import morris as morris_sampler
-from SALib.sample import sobol as sobol_sampler
 
 from sim.experiments.parameters import Parameter, salib_problem
 
@@ -38,18 +36,24 @@ def full_factorial(parameters: list[Parameter], resolution: int) -> np.ndarray:
 
 def latin_hypercube(parameters: list[Parameter], samples: int, seed: int) -> np.ndarray:
     """``samples`` points of a Latin hypercube over the parameters' bounds."""
+    from SALib.sample import latin
+
     return latin.sample(salib_problem(parameters), samples, seed=seed)
 
 
 def sobol(parameters: list[Parameter], samples: int, second_order: bool, seed: int
           ) -> np.ndarray:
     """Saltelli's design for Sobol' indices; ``samples`` (a power of 2) base points."""
+    from SALib.sample import sobol as sobol_sampler
+
     return sobol_sampler.sample(salib_problem(parameters), samples,
                                 calc_second_order=second_order, seed=seed)
 
 
 def morris(parameters: list[Parameter], trajectories: int, levels: int, seed: int) -> np.ndarray:
     """``trajectories`` Morris trajectories on a ``levels``-level grid."""
+    from SALib.sample import morris as morris_sampler
+
     return morris_sampler.sample(salib_problem(parameters), trajectories, num_levels=levels,
                                  seed=seed)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import queue
 import select
@@ -111,6 +112,8 @@ class ProcessPool(Executor):
         self.max_deaths = max_deaths
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(list(preload))
+        # Start the fork server now: it imports the model while the caller prepares the sweep.
+        multiprocessing.forkserver.ensure_running()
         self._lock = threading.Lock()
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self._generation = 0
