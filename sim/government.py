@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mesa import Agent
 
+from sim.country_panel import DATED_TIES, load_panel
 from sim.market.choice import (
     bid_utility,
     choose_index,
@@ -97,11 +98,9 @@ class Government(Agent):
         self.name: str = country["name"]
         self.region: str = country["region"]
         self.wb_region: str = country["wb_region"]
-        self.income_group: str = country["income_group"]
-        self.fh_status: str = country["fh_status"]
-        self.fh_score: float = float(country["fh_score"])
-        self.us_security_partner: bool = bool(country["us_security_partner"])
-        self.internet_share = float(country["internet_pct"]) / 100.0
+        self.panel = load_panel()
+        self.dated = self.panel.knows(self.iso3)
+        self.read_country_year()
         self.population_m = float(country["population_m"])
         self.gdp_2019 = float(country["gdp_usd_bn"])
         demand = model.scenario.demand
@@ -112,7 +111,7 @@ class Government(Agent):
             demand.adoption_midpoint_year
             - demand.income_lead_years * math.log(gdp_per_capita
                                                   / demand.reference_gdp_per_capita_usd)
-            - demand.internet_lead_years * (self.internet_share - 0.5))
+            - demand.internet_lead_years * (float(country["internet_pct"]) / 100.0 - 0.5))
         self.gdp = self.gdp_at(model.year)
 
         self.contracts: list[Contract] = []
@@ -121,19 +120,67 @@ class Government(Agent):
         self.debt: dict[str, float] = {}
         self.pending: list[Tender] = []
         self.trust: dict[Provider, float] = {}
-        governments = model.scenario.governments
-        self.scrutiny_base = (governments.scrutiny_base
-                              + governments.scrutiny_freedom_weight * self.fh_score / 100.0)
         self.scrutiny = self.scrutiny_base
         self.dependence: dict[str, float] = {}
         self.update_dependence()
-        west = sum(d for s, d in self.dependence.items() if model.states[s].bloc == "west")
-        china = sum(d for s, d in self.dependence.items() if model.states[s].bloc == "china")
-        self.alignment = math.tanh(governments.alignment_dependence_weight * (west - china)
-                                   + governments.alignment_freedom_weight
-                                   * (self.fh_score - 50.0) / 50.0)
+        self.alignment = self.alignment_anchor
         self.barred: frozenset[Provider] = frozenset()
+        self.barred_lenders: frozenset[str] = frozenset()
         self.update_bars()
+
+    # --- dated country data (sim.country_panel) -------------------------------------------
+
+    def read_country_year(self) -> None:
+        """Re-read this year's income group, Freedom House, internet use and alignment anchor.
+
+        From the dated panel (``sim/data/country_years.csv``); a country the panel does not know
+        (a user's own country file) keeps its row's values, with a neutral anchor of 0.
+        """
+        year, country, panel = self.model.year, self.country, self.panel
+        if self.dated:
+            self.income_group: str = panel.value(self.iso3, "income_group", year)
+            self.fh_status: str = panel.value(self.iso3, "fh_status", year)
+            self.fh_score: float = float(panel.value(self.iso3, "fh_score", year))
+            self.internet_share = panel.value(self.iso3, "internet_pct", year) / 100.0
+            self.alignment_anchor: float = panel.value(self.iso3, "alignment_anchor", year)
+        else:
+            self.income_group = country["income_group"]
+            self.fh_status = country["fh_status"]
+            self.fh_score = float(country["fh_score"])
+            self.internet_share = float(country["internet_pct"]) / 100.0
+            self.alignment_anchor = 0.0
+        self.us_security_partner: bool = self.tie_value("us_security_partner", year) > 0.0
+        governments = self.model.scenario.governments
+        self.scrutiny_base = (governments.scrutiny_base
+                              + governments.scrutiny_freedom_weight * self.fh_score / 100.0)
+
+    def tie_value(self, column: str, year: float) -> float:
+        """A tie's strength (0 or 1, or the column's number) in force at ``year``.
+
+        The dated ties (``us_security_partner``, ``bri_mou``) come from ``sim/data/ties.csv``
+        with their start and end dates; any other column of the country file counts from the
+        year in a companion column ``x_year`` if there is one, else always.
+        """
+        if column in DATED_TIES and self.dated:
+            return 1.0 if self.panel.tie(self.iso3, column, year) else 0.0
+        since = self.country.get(f"{column}_year")
+        if since is not None and not _missing(since) and year < float(since):
+            return 0.0
+        return float(self.country[column])
+
+    def change_dates(self) -> list[float]:
+        """Dates after now at which one of this country's ties or eligibility bars changes."""
+        return [date for date in self.panel.change_dates(self.iso3) if date > self.model.year]
+
+    def refresh_ties_and_bars(self) -> None:
+        """A dated tie or bar changes today (a scheduled event): re-read ties, dependence, bars."""
+        self.us_security_partner = self.tie_value("us_security_partner", self.model.year) > 0.0
+        self.update_dependence()
+        self.update_bars()
+
+    def may_borrow_from(self, state: StateActor) -> bool:
+        """Whether ``state``'s banks may lend to this government now (eligibility file)."""
+        return state.name not in self.barred_lenders
 
     # --- economy and demand (mechanism 1) -------------------------------------------------
 
@@ -222,7 +269,9 @@ class Government(Agent):
             self.loans.append(Loan(lender.name, bid.loan, now, terms.maturity_years,
                                    terms.grace_years))
             self.debt[lender.name] = self.debt.get(lender.name, 0.0) + bid.loan
-        contract = Contract(tender, bid, now, grant, extra={"n_bids": n_bids})
+        contract = Contract(tender, bid, now, grant, extra={
+            "n_bids": n_bids, "income_group": self.income_group, "fh_status": self.fh_status,
+            "us_security_partner": self.us_security_partner})
         self.contracts.append(contract)
         self.installed[provider] = self.installed.get(provider, 0.0) + tender.value
         self.model.record_contract(contract)
@@ -281,10 +330,10 @@ class Government(Agent):
         self.debt = debt
 
     def update_dependence(self) -> None:
-        """Mechanism 6: dependence on each state from its ties (data columns) and the debt owed.
+        """Mechanism 6: dependence on each state from its ties and the debt owed.
 
-        A tie column ``x`` counts from the year the scenario gives it (``ties_from``), else from
-        the year in a companion data column ``x_year`` if there is one, else always.
+        A tie counts from the year the scenario gives it (``ties_from``) if any, and while it is
+        in force (``tie_value``: dated spells for the dated ties).
         """
         year = self.model.year
         debt_weight = self.model.scenario.dependence.debt_weight
@@ -292,10 +341,10 @@ class Government(Agent):
         for name, state in self.model.states.items():
             ties = [debt_weight * self.debt.get(name, 0.0) / gdp_m]
             for column, weight in state.ties.items():
-                since = state.ties_from.get(column, self.country.get(f"{column}_year"))
-                if since is not None and not _missing(since) and year < float(since):
+                since = state.ties_from.get(column)
+                if since is not None and year < float(since):
                     continue
-                ties.append(weight * float(self.country[column]))
+                ties.append(weight * self.tie_value(column, year))
             self.dependence[name] = dependence_index(ties)
 
     def alignment_with(self, state: StateActor) -> float:
@@ -303,16 +352,24 @@ class Government(Agent):
         return self.alignment if state.bloc == "west" else -self.alignment
 
     def respond_to_pressure(self) -> None:
-        """Mechanism 6: pressure and promotion move alignment and scrutiny, through dependence."""
+        """Mechanism 6: pressure and promotion move alignment and scrutiny, through dependence.
+
+        Alignment is pulled back toward the country's anchor (its UNGA ideal point this year,
+        ``sim/data/country_years.csv``) by ``alignment_restoring_rate`` of the gap each year,
+        and pushed by each state's pressure and promotion times the government's dependence.
+        """
         settings = self.model.scenario.governments
+        push = 0.0
         for name, state in self.model.states.items():
             reach = self.dependence[name]
             direction = 1.0 if state.bloc == "west" else -1.0
-            self.alignment += direction * settings.alignment_pressure_response * reach * (
+            push += direction * settings.alignment_pressure_response * reach * (
                 state.security_pressure + state.promotion)
             self.scrutiny += reach * (settings.scrutiny_pressure_response * state.security_pressure
                                       + settings.scrutiny_assistance_response
                                       * state.technical_assistance)
+        self.alignment += (settings.alignment_restoring_rate
+                           * (self.alignment_anchor - self.alignment) + push)
         self.scrutiny += settings.scrutiny_decay * (self.scrutiny_base - self.scrutiny)
         self.alignment = min(max(self.alignment, -1.0), 1.0)
         self.scrutiny = min(max(self.scrutiny, 0.0), 1.0)
@@ -332,14 +389,24 @@ class Government(Agent):
         return (not has_since or year >= float(since)) and (not has_until or year < float(until))
 
     def update_bars(self) -> None:
-        """Providers this government bars outright (Taiwan recognition, vendor bans, scenario)."""
+        """Providers and lenders this government bars now.
+
+        Providers: Taiwan recognition and national vendor bans (the providers' flag), the
+        scenario's ``barred_in``, and the states whose providers the eligibility file
+        (``sim/data/eligibility.csv``: US sanctions) bars from contracting here. Lenders: the
+        states the file bars from lending here.
+        """
         year = self.model.year
         ban_year = self.country.get("chinese_vendor_ban_year")
         banned = ban_year is not None and not _missing(ban_year) and year >= float(ban_year)
         bars_chinese_linked = banned or self.recognises_taiwan(year)
+        rules = self.panel.bars(self.iso3, year, flagged=False)
+        sanctioning = {bar.state for bar in rules if bar.contract}
+        self.barred_lenders = frozenset(bar.state for bar in rules if bar.lend)
         self.barred = frozenset(
             provider for provider in self.model.providers
             if self.iso3 in provider.barred_in
+            or provider.home.name in sanctioning
             or (provider.barred_where_taiwan_recognised and bars_chinese_linked))
 
     # --- incidents and trust (mechanism 8) ------------------------------------------------
@@ -440,8 +507,10 @@ class Government(Agent):
         self.recover_trust()
 
     def open_year(self) -> None:
-        """Start of year: the economy grows, ties and bars are re-read, pressure is felt."""
+        """Start of year: the economy grows, this year's data, ties and bars are re-read,
+        pressure is felt."""
         self.gdp = self.gdp_at(self.model.year)
+        self.read_country_year()
         self.update_dependence()
         self.update_bars()
         self.respond_to_pressure()

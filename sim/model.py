@@ -228,6 +228,9 @@ class CloudRaceModel(Model):
             years |= {y for y in provider.cloud_regions.values() if y > self.year}
             for year in sorted(years):
                 self.schedule_at(year, provider.refresh_capability)
+        for government in self.governments:
+            for year in government.change_dates():
+                self.schedule_at(year, government.refresh_ties_and_bars)
 
     def schedule_year_tenders(self) -> None:
         """Mechanism 1: draw this year's new tenders (Poisson) and schedule their arrivals."""

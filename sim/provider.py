@@ -119,13 +119,20 @@ class Provider(Agent):
         backed = self.state_financing
         subsidy = self.home.offer_subsidy(cost) if backed else 0.0
         price = bid_price(cost, markup, subsidy)
-        loan, lender = self.find_loan(price, tender.financing_need) if backed else (0.0, None)
+        loan, lender = (self.find_loan(price, tender.financing_need, government) if backed
+                        else (0.0, None))
         bundled = tender.needs_hardware and self.can_bundle_hardware
         return Bid(self, cost, markup, subsidy, price, loan, lender, bundled, chance)
 
-    def find_loan(self, price: float, financing_need: float) -> tuple[float, StateActor | None]:
-        """Mechanism 3: its home state's banks lend if they can, else a co-financing ally's."""
+    def find_loan(self, price: float, financing_need: float, government: Government,
+                  ) -> tuple[float, StateActor | None]:
+        """Mechanism 3: its home state's banks lend if they can, else a co-financing ally's.
+
+        Never a lender the government may not borrow from (``Government.may_borrow_from``).
+        """
         for state in self.financiers:
+            if not government.may_borrow_from(state):
+                continue
             loan = state.offer_loan(price, financing_need)
             if loan > 0.0:
                 return loan, state

@@ -80,8 +80,8 @@ def contracts_table(model: CloudRaceModel) -> pd.DataFrame:
         financing = bid.financing_state
         rows.append((
             round(contract.start, 6), int(contract.start), government.iso3, government.name,
-            government.region, government.wb_region, government.income_group,
-            government.fh_status, government.us_security_partner, tender.kind,
+            government.region, government.wb_region, contract.extra["income_group"],
+            contract.extra["fh_status"], contract.extra["us_security_partner"], tender.kind,
             bid.provider.name, bid.provider.home.name, round(tender.value, 6),
             round(bid.price, 6), round(bid.subsidy, 6), financing.name if financing else "",
             round(bid.loan, 6), round(contract.grant_element, 6), bid.bundled, tender.renewal,

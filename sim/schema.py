@@ -372,14 +372,12 @@ class StateSettings(Section):
 
 
 class GovernmentSettings(Section):
-    """Governments' starting alignment, scrutiny and trust, and how they move (mechanisms 6, 8)."""
+    """Governments' alignment (pulled to its anchor), scrutiny and trust (mechanisms 6, 8)."""
 
-    alignment_dependence_weight: float = param(
-        1.0, "-", "Initial alignment: weight on dependence on the west minus on China.",
-        ge=0, le=10)
-    alignment_freedom_weight: float = param(
-        0.4, "-", "Initial alignment: weight on the Freedom House score ((score-50)/50).",
-        ge=0, le=10)
+    alignment_restoring_rate: float = param(
+        0.35, "1/year", "Yearly share of the gap between alignment and the country's anchor "
+        "(its UNGA ideal point that year) that closes (prior from the panel's persistence).",
+        ge=0, le=1)
     alignment_pressure_response: float = param(
         0.05, "1/year", "Yearly move toward a state per unit of its pressure and promotion "
         "times dependence.", ge=0, le=1)

@@ -40,16 +40,48 @@ COUNTRIES = ROOT / "sim" / "data" / "countries.csv"
 
 FIRST_YEAR, LAST_YEAR = 2006, 2026  # the panel's years; the lookup holds the ends beyond them
 
-INCOME_CODES = {"L": "Low", "LM": "Lower middle", "LM*": "Lower middle", "UM": "Upper middle",
-                "H": "High"}
+INCOME_CODES = {
+    "L": "Low",
+    "LM": "Lower middle",
+    "LM*": "Lower middle",
+    "UM": "Upper middle",
+    "H": "High",
+}
 FH_STATUS = {"F": "Free", "PF": "Partly Free", "NF": "Not Free"}
 
 # The two ends of the China-West alignment axis (see alignment_anchor): China, and the "west" as
 # the median of the 28 OECD-DAC members other than the US (the allies and donors the model's
 # west bloc stands for; the US itself votes far from its own allies in the UNGA).
-DAC_OTHERS = ("AUS", "AUT", "BEL", "CAN", "CHE", "CZE", "DEU", "DNK", "ESP", "FIN", "FRA", "GBR",
-              "GRC", "HUN", "IRL", "ISL", "ITA", "JPN", "KOR", "LUX", "NLD", "NOR", "NZL", "POL",
-              "PRT", "SVK", "SVN", "SWE")
+DAC_OTHERS = (
+    "AUS",
+    "AUT",
+    "BEL",
+    "CAN",
+    "CHE",
+    "CZE",
+    "DEU",
+    "DNK",
+    "ESP",
+    "FIN",
+    "FRA",
+    "GBR",
+    "GRC",
+    "HUN",
+    "IRL",
+    "ISL",
+    "ITA",
+    "JPN",
+    "KOR",
+    "LUX",
+    "NLD",
+    "NOR",
+    "NZL",
+    "POL",
+    "PRT",
+    "SVK",
+    "SVN",
+    "SWE",
+)
 
 # Countries with no UNGA record at all (not UN members): the anchor of a named proxy.
 UNGA_PROXY = {
@@ -73,8 +105,9 @@ def fractional_year(text: str) -> float:
     ``(day_of_year - 1) / days_in_year``, as in ``sim/data/build_countries.py``.
     """
     parts = [int(part) for part in str(text).split("-")]
-    day = datetime.date(parts[0], parts[1] if len(parts) > 1 else 1,
-                        parts[2] if len(parts) > 2 else 1)
+    day = datetime.date(
+        parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1
+    )
     days = 366 if day.year % 4 == 0 and (day.year % 100 or day.year % 400 == 0) else 365
     return round(day.year + (day.timetuple().tm_yday - 1) / days, 4)
 
@@ -88,14 +121,17 @@ def carry(records: pd.DataFrame, value_columns: list[str], iso3s: list[str]) -> 
     record year with a value, the first such value (carried back). ``from`` is the record year
     used, empty when it is the year itself.
     """
-    full = pd.MultiIndex.from_product([iso3s, range(FIRST_YEAR, LAST_YEAR + 1)],
-                                      names=["iso3", "year"]).to_frame(index=False)
+    full = pd.MultiIndex.from_product(
+        [iso3s, range(FIRST_YEAR, LAST_YEAR + 1)], names=["iso3", "year"]
+    ).to_frame(index=False)
     have = records.dropna(subset=value_columns).copy()
     have["from"] = have["year"]
-    merged = full.merge(have[["iso3", "year", "from", *value_columns]], on=["iso3", "year"],
-                        how="left").sort_values(["iso3", "year"])
+    merged = full.merge(
+        have[["iso3", "year", "from", *value_columns]], on=["iso3", "year"], how="left"
+    ).sort_values(["iso3", "year"])
     filled = merged.groupby("iso3", group_keys=False)[["from", *value_columns]].apply(
-        lambda group: group.ffill().bfill())
+        lambda group: group.ffill().bfill()
+    )
     merged[["from", *value_columns]] = filled
     merged["from"] = merged["from"].astype("Int64")
     merged.loc[merged["from"] == merged["year"], "from"] = pd.NA
@@ -106,8 +142,13 @@ def income_panel(iso3s: list[str]) -> pd.DataFrame:
     """Income group in force on 1 January of each year: fiscal year Y (OGHIST)."""
     raw = pd.read_csv(RAW / "income_group_by_year.csv", dtype={"oghist_code": str})
     raw = raw[raw["iso3"].isin(iso3s)]
-    records = pd.DataFrame({"iso3": raw["iso3"], "year": raw["fiscal_year"],
-                            "income_group": raw["oghist_code"].map(INCOME_CODES)})
+    records = pd.DataFrame(
+        {
+            "iso3": raw["iso3"],
+            "year": raw["fiscal_year"],
+            "income_group": raw["oghist_code"].map(INCOME_CODES),
+        }
+    )
     return carry(records, ["income_group"], iso3s).rename(columns={"from": "income_from"})
 
 
@@ -115,9 +156,14 @@ def freedom_panel(iso3s: list[str]) -> pd.DataFrame:
     """Freedom House status and score: the edition published in year Y (covering Y-1)."""
     raw = pd.read_csv(RAW / "freedom_house_by_year.csv")
     raw = raw[raw["iso3"].isin(iso3s)]
-    records = pd.DataFrame({"iso3": raw["iso3"], "year": raw["edition"],
-                            "fh_status": raw["status"].map(FH_STATUS),
-                            "fh_score": raw["total_score"]})
+    records = pd.DataFrame(
+        {
+            "iso3": raw["iso3"],
+            "year": raw["edition"],
+            "fh_status": raw["status"].map(FH_STATUS),
+            "fh_score": raw["total_score"],
+        }
+    )
     records.loc[records["fh_status"].isna(), "fh_score"] = np.nan
     panel = carry(records, ["fh_status", "fh_score"], iso3s).rename(columns={"from": "fh_from"})
     panel["fh_score"] = panel["fh_score"].round().astype("Int64")
@@ -166,12 +212,17 @@ def unga_panel(iso3s: list[str]) -> tuple[pd.DataFrame, dict[str, float]]:
     raw = pd.read_csv(RAW / "unga_ideal_points.csv")
     china, west = unga_poles(raw)
     records = raw[raw["iso3"].isin(iso3s)][["iso3", "year", "ideal_point_fp"]].rename(
-        columns={"ideal_point_fp": "unga_ideal_point"})
+        columns={"ideal_point_fp": "unga_ideal_point"}
+    )
     panel = carry(records, ["unga_ideal_point"], iso3s).rename(columns={"from": "unga_from"})
     panel["unga_from"] = panel["unga_from"].astype("string")
-    proxies = carry(raw[raw["iso3"].isin(list(UNGA_PROXY.values()))][
-        ["iso3", "year", "ideal_point_fp"]].rename(columns={"ideal_point_fp": "unga_ideal_point"}),
-        ["unga_ideal_point"], sorted(set(UNGA_PROXY.values())))
+    proxies = carry(
+        raw[raw["iso3"].isin(list(UNGA_PROXY.values()))][["iso3", "year", "ideal_point_fp"]].rename(
+            columns={"ideal_point_fp": "unga_ideal_point"}
+        ),
+        ["unga_ideal_point"],
+        sorted(set(UNGA_PROXY.values())),
+    )
     by_proxy = proxies.set_index(["iso3", "year"])["unga_ideal_point"]
     for iso3, proxy in UNGA_PROXY.items():
         rows = panel["iso3"] == iso3
@@ -179,14 +230,19 @@ def unga_panel(iso3s: list[str]) -> tuple[pd.DataFrame, dict[str, float]]:
             continue
         if panel.loc[rows, "unga_ideal_point"].notna().any():
             raise SystemExit(f"{iso3} has its own UNGA record; remove it from UNGA_PROXY")
-        panel.loc[rows, "unga_ideal_point"] = [by_proxy[(proxy, year)]
-                                               for year in panel.loc[rows, "year"]]
+        panel.loc[rows, "unga_ideal_point"] = [
+            by_proxy[(proxy, year)] for year in panel.loc[rows, "year"]
+        ]
         panel.loc[rows, "unga_from"] = f"proxy {proxy}"
     panel["alignment_anchor"] = alignment_anchor(panel["unga_ideal_point"], china, west)
-    record_anchor = alignment_anchor(records.set_index(["iso3", "year"])["unga_ideal_point"],
-                                     china, west).unstack("year")
-    stats = {"china_pole": round(china, 4), "west_pole": round(west, 4),
-             **anchor_persistence(record_anchor)}
+    record_anchor = alignment_anchor(
+        records.set_index(["iso3", "year"])["unga_ideal_point"], china, west
+    ).unstack("year")
+    stats = {
+        "china_pole": round(china, 4),
+        "west_pole": round(west, 4),
+        **anchor_persistence(record_anchor),
+    }
     return panel, stats
 
 
@@ -206,8 +262,11 @@ def anchor_persistence(anchor: pd.DataFrame) -> dict[str, float]:
     rho = float((before[keep] * after[keep]).sum() / (before[keep] ** 2).sum())
     periods = anchor.shape[1]
     corrected = rho + (1.0 + rho) / (periods - 1)
-    return {"ar1_rho": round(rho, 3), "ar1_rho_corrected": round(corrected, 3),
-            "ar1_pairs": int(keep.sum())}
+    return {
+        "ar1_rho": round(rho, 3),
+        "ar1_rho_corrected": round(corrected, 3),
+        "ar1_pairs": int(keep.sum()),
+    }
 
 
 def country_years(countries: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
@@ -217,12 +276,29 @@ def country_years(countries: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, floa
     panel = income_panel(iso3s)
     for part in (freedom_panel(iso3s), internet_panel(iso3s, countries), unga):
         panel = panel.merge(part, on=["iso3", "year"], how="left", validate="one_to_one")
-    columns = ["iso3", "year", "income_group", "income_from", "fh_status", "fh_score", "fh_from",
-               "internet_pct", "internet_from", "unga_ideal_point", "unga_from",
-               "alignment_anchor"]
+    columns = [
+        "iso3",
+        "year",
+        "income_group",
+        "income_from",
+        "fh_status",
+        "fh_score",
+        "fh_from",
+        "internet_pct",
+        "internet_from",
+        "unga_ideal_point",
+        "unga_from",
+        "alignment_anchor",
+    ]
     panel = panel[columns]
-    value_columns = ["income_group", "fh_status", "fh_score", "internet_pct", "unga_ideal_point",
-                     "alignment_anchor"]
+    value_columns = [
+        "income_group",
+        "fh_status",
+        "fh_score",
+        "internet_pct",
+        "unga_ideal_point",
+        "alignment_anchor",
+    ]
     empty = panel[panel[value_columns].isna().any(axis=1)]
     if not empty.empty:
         raise SystemExit(f"unfilled country-years: {empty[['iso3', 'year']].head().to_dict()}")
@@ -232,8 +308,13 @@ def country_years(countries: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, floa
 def ties(countries: pd.DataFrame) -> pd.DataFrame:
     """Dated spells: ``us_security_partner`` and ``bri_mou``, with start, end and source."""
     iso3s = set(countries["iso3"])
-    events = pd.concat([pd.read_csv(RAW / "security_ties_and_bri.csv", dtype=str),
-                        pd.read_csv(RAW / "ties_added.csv", dtype=str)], ignore_index=True)
+    events = pd.concat(
+        [
+            pd.read_csv(RAW / "security_ties_and_bri.csv", dtype=str),
+            pd.read_csv(RAW / "ties_added.csv", dtype=str),
+        ],
+        ignore_index=True,
+    )
     events = events[events["iso3"].isin(iso3s) & events["date"].notna()]
     rows = []
     security = events[events["tie"].isin(SECURITY_TIES)]
@@ -242,34 +323,56 @@ def ties(countries: pd.DataFrame) -> pd.DataFrame:
         ends = group[group["event"].isin(TIE_ENDS)]
         for _, start in starts.iterrows():
             end = ends.iloc[0] if len(ends) else None
-            rows.append({"iso3": iso3, "tie": "us_security_partner", "kind": start["tie"],
-                         "start": fractional_year(start["date"]), "start_date": start["date"],
-                         "end": fractional_year(end["date"]) if end is not None else np.nan,
-                         "end_date": end["date"] if end is not None else "",
-                         "source": start["source"],
-                         "note": start["event"] + ("; ended: " + end["source"]
-                                                   if end is not None else "")})
+            rows.append(
+                {
+                    "iso3": iso3,
+                    "tie": "us_security_partner",
+                    "kind": start["tie"],
+                    "start": fractional_year(start["date"]),
+                    "start_date": start["date"],
+                    "end": fractional_year(end["date"]) if end is not None else np.nan,
+                    "end_date": end["date"] if end is not None else "",
+                    "source": start["source"],
+                    "note": start["event"]
+                    + ("; ended: " + end["source"] if end is not None else ""),
+                }
+            )
     gfdc = pd.read_csv(RAW / "bri_gfdc.csv", dtype=str)
     gfdc = gfdc[gfdc["iso3"].isin(iso3s) & gfdc["bri_mou"].isin(["yes", "post-2021"])]
     bri = events[events["tie"] == "BRI"]
     bri_ends = bri[bri["event"].str.contains("exit")].set_index("iso3")
     for _, row in gfdc.iterrows():
         end = bri_ends.loc[row["iso3"]] if row["iso3"] in bri_ends.index else None
-        rows.append({"iso3": row["iso3"], "tie": "bri_mou", "kind": "BRI MoU",
-                     "start": fractional_year(row["bri_mou_year"]),
-                     "start_date": row["bri_mou_year"],
-                     "end": fractional_year(end["date"]) if end is not None else np.nan,
-                     "end_date": end["date"] if end is not None else "",
-                     "source": "GFDC list (shared/research/country-facts S6)",
-                     "note": "year precision: counted from 1 January"
-                             + (f"; exit: {end['note']}" if end is not None else "")})
+        rows.append(
+            {
+                "iso3": row["iso3"],
+                "tie": "bri_mou",
+                "kind": "BRI MoU",
+                "start": fractional_year(row["bri_mou_year"]),
+                "start_date": row["bri_mou_year"],
+                "end": fractional_year(end["date"]) if end is not None else np.nan,
+                "end_date": end["date"] if end is not None else "",
+                "source": "GFDC list (shared/research/country-facts S6)",
+                "note": "year precision: counted from 1 January"
+                + (f"; exit: {end['note']}" if end is not None else ""),
+            }
+        )
     for _, event in bri[~bri["event"].str.contains("exit")].iterrows():
         if event["iso3"] in set(gfdc["iso3"]):
             raise SystemExit(f"{event['iso3']}: BRI event for a country already on the GFDC list")
-        rows.append({"iso3": event["iso3"], "tie": "bri_mou", "kind": "BRI cooperation",
-                     "start": fractional_year(event["date"]), "start_date": event["date"],
-                     "end": np.nan, "end_date": "", "source": event["source"],
-                     "note": event["event"]})
+        rows.append(
+            {
+                "iso3": event["iso3"],
+                "tie": "bri_mou",
+                "kind": "BRI cooperation",
+                "start": fractional_year(event["date"]),
+                "start_date": event["date"],
+                "end": np.nan,
+                "end_date": "",
+                "source": event["source"],
+                "note": event["event"],
+            }
+        )
     table = pd.DataFrame(rows)
     return table.sort_values(["iso3", "tie", "start"]).reset_index(drop=True)
 
@@ -280,45 +383,77 @@ def eligibility(countries: pd.DataFrame) -> pd.DataFrame:
     bars = pd.read_csv(RAW / "sanctions_bars.csv", dtype=str, keep_default_na=False)
     rows = []
     for _, bar in bars.iterrows():
-        match = sanctions[(sanctions["iso3"] == bar["iso3"])
-                          & (sanctions["start_date"] == bar["start_date"])]
-        if len(match) != 1 or (match.iloc[0]["end_date"] if isinstance(
-                match.iloc[0]["end_date"], str) else "") != bar["end_date"]:
-            raise SystemExit(f"sanctions_bars.csv: {bar['iso3']} {bar['start_date']}: no single "
-                             "row of us_sanctions.csv with these start and end dates")
+        match = sanctions[
+            (sanctions["iso3"] == bar["iso3"]) & (sanctions["start_date"] == bar["start_date"])
+        ]
+        if (
+            len(match) != 1
+            or (match.iloc[0]["end_date"] if isinstance(match.iloc[0]["end_date"], str) else "")
+            != bar["end_date"]
+        ):
+            raise SystemExit(
+                f"sanctions_bars.csv: {bar['iso3']} {bar['start_date']}: no single "
+                "row of us_sanctions.csv with these start and end dates"
+            )
         source = match.iloc[0]
-        rows.append({"iso3": bar["iso3"], "state": bar["state"], "rule": "us_sanctions",
-                     "contract": bar["contract"] == "true", "lend": bar["lend"] == "true",
-                     "start": fractional_year(bar["start_date"]), "start_date": bar["start_date"],
-                     "end": fractional_year(bar["end_date"]) if bar["end_date"] else np.nan,
-                     "end_date": bar["end_date"], "program": bar["program"],
-                     "source": source["source_url"],
-                     "note": f"{source['scope']}; confirmed: {source['confirmed']}; "
-                             + bar["note"]})
+        rows.append(
+            {
+                "iso3": bar["iso3"],
+                "state": bar["state"],
+                "rule": "us_sanctions",
+                "contract": bar["contract"] == "true",
+                "lend": bar["lend"] == "true",
+                "start": fractional_year(bar["start_date"]),
+                "start_date": bar["start_date"],
+                "end": fractional_year(bar["end_date"]) if bar["end_date"] else np.nan,
+                "end_date": bar["end_date"],
+                "program": bar["program"],
+                "source": source["source_url"],
+                "note": f"{source['scope']}; confirmed: {source['confirmed']}; " + bar["note"],
+            }
+        )
     for _, country in countries.iterrows():
         since, until = country["taiwan_recognition_from"], country["taiwan_recognition_until"]
         if country["taiwan_recognition"] or pd.notna(until):
-            rows.append({"iso3": country["iso3"], "state": "China", "rule": "taiwan_recognition",
-                         "contract": True, "lend": False,
-                         "start": since if pd.notna(since) else np.nan,
-                         "start_date": "", "end": until if pd.notna(until) else np.nan,
-                         "end_date": "", "program": "recognises the Republic of China (Taiwan)",
-                         "source": "sim/data/countries.csv (taiwan_recognition, _from, _until)",
-                         "note": "Chinese state-linked providers do not bid; enforced by the "
-                                 "providers' barred_where_taiwan_recognised flag"})
+            rows.append(
+                {
+                    "iso3": country["iso3"],
+                    "state": "China",
+                    "rule": "taiwan_recognition",
+                    "contract": True,
+                    "lend": False,
+                    "start": since if pd.notna(since) else np.nan,
+                    "start_date": "",
+                    "end": until if pd.notna(until) else np.nan,
+                    "end_date": "",
+                    "program": "recognises the Republic of China (Taiwan)",
+                    "source": "sim/data/countries.csv (taiwan_recognition, _from, _until)",
+                    "note": "Chinese state-linked providers do not bid; enforced by the "
+                    "providers' barred_where_taiwan_recognised flag",
+                }
+            )
         if pd.notna(country["chinese_vendor_ban_year"]):
-            rows.append({"iso3": country["iso3"], "state": "China", "rule": "chinese_vendor_ban",
-                         "contract": True, "lend": False,
-                         "start": float(country["chinese_vendor_ban_year"]),
-                         "start_date": str(int(country["chinese_vendor_ban_year"])),
-                         "end": np.nan, "end_date": "",
-                         "program": "national ban on Chinese vendors in government ICT",
-                         "source": "sim/data/countries.csv (chinese_vendor_ban_year; sources in "
-                                   "sim/data/README.md)",
-                         "note": "enforced by the providers' barred_where_taiwan_recognised flag"})
+            rows.append(
+                {
+                    "iso3": country["iso3"],
+                    "state": "China",
+                    "rule": "chinese_vendor_ban",
+                    "contract": True,
+                    "lend": False,
+                    "start": float(country["chinese_vendor_ban_year"]),
+                    "start_date": str(int(country["chinese_vendor_ban_year"])),
+                    "end": np.nan,
+                    "end_date": "",
+                    "program": "national ban on Chinese vendors in government ICT",
+                    "source": "sim/data/countries.csv (chinese_vendor_ban_year; sources in "
+                    "sim/data/README.md)",
+                    "note": "enforced by the providers' barred_where_taiwan_recognised flag",
+                }
+            )
     table = pd.DataFrame(rows)
-    return table.sort_values(["iso3", "state", "rule", "start"], na_position="first"
-                             ).reset_index(drop=True)
+    return table.sort_values(["iso3", "state", "rule", "start"], na_position="first").reset_index(
+        drop=True
+    )
 
 
 def write(table: pd.DataFrame, path: Path) -> None:
@@ -343,8 +478,12 @@ def build(out: Path) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="folder for the three CSV files (default: %(default)s)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="folder for the three CSV files (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     stats = build(args.out)
     print(f"wrote country_years.csv, ties.csv and eligibility.csv to {args.out}")
