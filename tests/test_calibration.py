@@ -125,7 +125,7 @@ def test_calibration_yields_a_weighted_posterior_ensemble(tmp_path):
     "issue 9 item 7 (branch m2data) removed governments.alignment_freedom_weight (initial "
     "alignment now comes from the UNGA anchor); the shipped posterior and its representative "
     "member still carry it, so they no longer describe the baseline until the refit of the "
-    "inference issue (abc.yaml already frees governments.alignment_restoring_rate instead)"))
+    "inference issue (which should free governments.alignment_restoring_rate, prior 0.05-0.8)"))
 def test_the_shipped_posterior_and_baseline_agree():
     spec, _ = load_spec(REPO / "calibration" / "abc.yaml")
     base = load_scenario(REPO / "scenarios" / "baseline.yaml")
