@@ -217,3 +217,19 @@ def test_without_a_restoring_force_a_push_stays() -> None:
     for _ in range(5):
         philippines.respond_to_pressure()
     assert philippines.alignment == pytest.approx(pushed)
+
+
+def test_tie_counts_quoted_in_the_docs_match_the_data() -> None:
+    panel = load_panel()
+    codes = sorted(panel.countries)
+
+    def count(tie: str, year: float) -> int:
+        return sum(panel.tie(iso3, tie, year) for iso3 in codes)
+
+    text = (REPO / "docs" / "baseline.md").read_text()
+    partners = (count("us_security_partner", 2006), count("us_security_partner", 2021.99),
+                count("us_security_partner", 2024.6))
+    assert f"{partners[0]} of the 165 countries in 2006, {partners[1]} at end-2021, " \
+           f"{partners[2]} from mid-2024" in text
+    members = (count("bri_mou", 2021.99), count("bri_mou", 2025.2))
+    assert f"{members[0]} of the 165 countries by end-2021, {members[1]} after Panama" in text
