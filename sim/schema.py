@@ -375,7 +375,7 @@ class GovernmentSettings(Section):
     """Governments' alignment (pulled to its anchor), scrutiny and trust (mechanisms 6, 8)."""
 
     alignment_restoring_rate: float = param(
-        0.35, "1/year", "Yearly share of the gap between alignment and the country's anchor "
+        0.32, "1/year", "Yearly share of the gap between alignment and the country's anchor "
         "(its UNGA ideal point that year) that closes (prior from the panel's persistence).",
         ge=0, le=1)
     alignment_pressure_response: float = param(

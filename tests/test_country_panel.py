@@ -13,6 +13,7 @@ from sim.country_panel import DATA, load_panel, read_panel_files
 from sim.model import BASELINE, CloudRaceModel, CloudRaceScenario
 from sim.runner import contracts_table
 from sim.scenario import load_scenario
+from sim.schema import GovernmentSettings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,9 +45,16 @@ def run_to(model: CloudRaceModel, year: float) -> None:
 # --- the build -------------------------------------------------------------------------------
 
 def test_build_script_reproduces_the_shipped_files(tmp_path: Path) -> None:
-    build_module().build(tmp_path)
+    stats = build_module().build(tmp_path)
     for name in ("country_years.csv", "ties.csv", "eligibility.csv"):
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
+    # The numbers the docs quote for the alignment axis and the restoring-rate prior.
+    odd = (REPO / "docs" / "ODD.md").read_text()
+    assert f"({stats['china_pole']:.3f} and {stats['west_pole']:.3f}" in odd
+    assert f"2006-2024 is {stats['ar1_rho']}" in odd
+    assert f"{stats['ar1_rho_corrected']} after Nickell's" in odd
+    default = GovernmentSettings().alignment_restoring_rate
+    assert default == pytest.approx(1.0 - stats["ar1_rho_corrected"], abs=0.005)
 
 
 def test_carry_rules_on_a_small_record() -> None:

@@ -198,13 +198,17 @@ def unga_poles(raw: pd.DataFrame) -> tuple[float, float]:
 
 
 def alignment_anchor(ideal_point: pd.Series, china: float, west: float) -> pd.Series:
-    """Map UNGA ideal points to the model's China-West axis: China's point -1, the west's +1.
+    """Map UNGA ideal points onto the model's China-West axis, in (-1, 1).
 
-    ``anchor = clip(2 (x - china) / (west - china) - 1, -1, 1)``, with both poles averaged over
-    2006-2024: China's single-year estimate is noisy (final-passage votes: -0.24 in 2015, -1.35
-    in 2022), so year-by-year poles would move every country's anchor with China's noise.
+    ``anchor = tanh(2 (x - china) / (west - china) - 1)``: the linear position between the two
+    poles (China -1, the west +1) squashed by ``tanh`` as the model's alignment always was, so
+    China's point is -0.76, the west's +0.76, and a government voting further from the west
+    than China does approaches -1 without sitting on it (a clipped line put a quarter of the
+    population at exactly -1). Both poles are averaged over 2006-2024: China's single-year
+    estimate is noisy (final-passage votes: -0.24 in 2015, -1.35 in 2022), so year-by-year
+    poles would move every country's anchor with China's noise.
     """
-    return (2.0 * (ideal_point - china) / (west - china) - 1.0).clip(-1.0, 1.0).round(4)
+    return np.tanh(2.0 * (ideal_point - china) / (west - china) - 1.0).round(4)
 
 
 def unga_panel(iso3s: list[str]) -> tuple[pd.DataFrame, dict[str, float]]:
