@@ -154,16 +154,21 @@ class Government(Agent):
         self.scrutiny_base = (governments.scrutiny_base
                               + governments.scrutiny_freedom_weight * self.fh_score / 100.0)
 
-    def tie_value(self, column: str, year: float) -> float:
+    def tie_value(self, column: str, year: float, since: float | None = None) -> float:
         """A tie's strength (0 or 1, or the column's number) in force at ``year``.
 
         The dated ties (``us_security_partner``, ``bri_mou``) come from ``sim/data/ties.csv``
         with their start and end dates; any other column of the country file counts from the
-        year in a companion column ``x_year`` if there is one, else always.
+        year in a companion column ``x_year`` if there is one, else always. ``since`` (a
+        scenario's ``ties_from``) replaces that companion year, and is a further start date for
+        a dated tie.
         """
+        if since is not None and year < since:
+            return 0.0
         if column in DATED_TIES and self.dated:
             return 1.0 if self.panel.tie(self.iso3, column, year) else 0.0
-        since = self.country.get(f"{column}_year")
+        if since is None:
+            since = self.country.get(f"{column}_year")
         if since is not None and not _missing(since) and year < float(since):
             return 0.0
         return float(self.country[column])
@@ -332,8 +337,8 @@ class Government(Agent):
     def update_dependence(self) -> None:
         """Mechanism 6: dependence on each state from its ties and the debt owed.
 
-        A tie counts from the year the scenario gives it (``ties_from``) if any, and while it is
-        in force (``tie_value``: dated spells for the dated ties).
+        A tie counts while it is in force (``tie_value``: dated spells for the dated ties, else
+        from the scenario's ``ties_from`` or the data's ``x_year``).
         """
         year = self.model.year
         debt_weight = self.model.scenario.dependence.debt_weight
@@ -341,10 +346,7 @@ class Government(Agent):
         for name, state in self.model.states.items():
             ties = [debt_weight * self.debt.get(name, 0.0) / gdp_m]
             for column, weight in state.ties.items():
-                since = state.ties_from.get(column)
-                if since is not None and year < float(since):
-                    continue
-                ties.append(weight * self.tie_value(column, year))
+                ties.append(weight * self.tie_value(column, year, state.ties_from.get(column)))
             self.dependence[name] = dependence_index(ties)
 
     def alignment_with(self, state: StateActor) -> float:
