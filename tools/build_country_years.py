@@ -319,6 +319,9 @@ def ties(countries: pd.DataFrame) -> pd.DataFrame:
         ],
         ignore_index=True,
     )
+    # A row of ties_added.csv for the same country, tie and event replaces the research row
+    # (a more precise date: NATO accession days).
+    events = events.drop_duplicates(["iso3", "tie", "event"], keep="last")
     events = events[events["iso3"].isin(iso3s) & events["date"].notna()]
     rows = []
     security = events[events["tie"].isin(SECURITY_TIES)]
