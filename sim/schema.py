@@ -369,7 +369,8 @@ class FinancingTerms(Section):
 
     @model_validator(mode="after")
     def _arrangement(self) -> FinancingTerms:
-        if self.regime == "oecd_arrangement":
+        # (grace >= maturity is refused with its own message, sim/scenario.py)
+        if self.regime == "oecd_arrangement" and self.grace_years < self.maturity_years:
             problems = arrangement_terms_problems(self.coverage, self.maturity_years,
                                                   self.grace_years)
             if problems:
