@@ -22,5 +22,6 @@ LOCALISATION_FILE = Path(__file__).resolve().parent / "data" / "data_localisatio
 def localisation_since(path: Path = LOCALISATION_FILE) -> dict[str, float]:
     """ISO3 -> the fractional year from which the country's localisation rule is in force."""
     table = pd.read_csv(path)
-    return {str(iso3): float(since) for iso3, since in zip(table["iso3"], table["since"],
-                                                           strict=True)}
+    return {
+        str(iso3): float(since) for iso3, since in zip(table["iso3"], table["since"], strict=True)
+    }

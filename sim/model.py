@@ -20,8 +20,8 @@ from mesa.experimental.scenarios import Scenario
 from mesa.time import Priority
 
 from sim.countries import load_countries
-from sim.localisation import localisation_since
 from sim.government import Government, Tender
+from sim.localisation import localisation_since
 from sim.market.choice import ChoiceWeights
 from sim.metrics import YearlyMetrics
 from sim.provider import Bid, Provider

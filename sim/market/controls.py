@@ -37,8 +37,9 @@ def step_value(path: Mapping[float, float], year: float) -> float:
     return path[years[index - 1]] if index else 0.0
 
 
-def pre_control_path(observed: Mapping[float, float],
-                     controls: Sequence[tuple[float, float]]) -> dict[float, float]:
+def pre_control_path(
+    observed: Mapping[float, float], controls: Sequence[tuple[float, float]]
+) -> dict[float, float]:
     """The pre-control step path whose controlled value equals ``observed`` at every date.
 
     Steps at every observed year and every control's start.

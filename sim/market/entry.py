@@ -32,7 +32,10 @@ from scipy.special import ndtr
 
 
 def bid_cost_scale(
-    bid_cost: float, barrier_removal: float, risk_weight: float, country_risk: float,
+    bid_cost: float,
+    barrier_removal: float,
+    risk_weight: float,
+    country_risk: float,
     risk_appetite: float,
 ) -> float:
     """Mean bid-preparation cost (US$ m) of one provider in one market (module docstring).
@@ -40,8 +43,11 @@ def bid_cost_scale(
     >>> bid_cost_scale(0.6, 0.0, 2.0, 1.0, 0.5)
     1.2
     """
-    return bid_cost * (1.0 - barrier_removal) * (1.0 + risk_weight * country_risk
-                                                 * (1.0 - risk_appetite))
+    return (
+        bid_cost
+        * (1.0 - barrier_removal)
+        * (1.0 + risk_weight * country_risk * (1.0 - risk_appetite))
+    )
 
 
 def bid_cost_draw(scale: float, dispersion: float, z: float) -> float:
@@ -63,8 +69,7 @@ def entry_probability(entry_value: float, scale: float, dispersion: float) -> fl
         return 0.0
     if scale <= 0.0:
         return 1.0
-    return float(ndtr((math.log(entry_value / scale) + dispersion * dispersion / 2.0)
-                      / dispersion))
+    return float(ndtr((math.log(entry_value / scale) + dispersion * dispersion / 2.0) / dispersion))
 
 
 def enters(entry_value: float, scale: float, dispersion: float, z: float) -> bool:
