@@ -4,9 +4,9 @@ Mechanism 2, bidding: a provider bids where the value of a bid (its margin plus 
 strategic value, times its believed chance of winning) beats a bid-preparation cost drawn for the
 tender (``sim.market.entry``; Levin & Smith 1994), or, under the old knife-edge rule, a fixed
 entry cost plus a risk premium. It prices at the markup that maximises that expected value given
-its belief about winning in the region, and learns the belief from wins and losses, damped and per market
-(``sim.market.pricing``). It attaches its home state's loans and subsidy, and bundles hard
-infrastructure where the tender needs it and it can.
+its belief about winning in the region, and learns the belief from wins and losses, damped and
+per market (``sim.market.pricing``). It attaches its home state's loans and subsidy, and bundles
+hard infrastructure where the tender needs it and it can.
 """
 
 from __future__ import annotations

@@ -71,8 +71,8 @@ def draw_dominance_map(axes, dominant: Mapping[str, str], providers: list[str],
     """Colour each country by its dominant provider on ``axes``; return the legend handles.
 
     ``dominant`` maps ISO3 to a provider's name or ``NO_BLOC``; ``centroids`` maps every
-    modelled country to its (lon, lat), used to draw countries too small for an outline and to tell "no contract
-    yet" from "not in the model".
+    modelled country to its (lon, lat), used to draw countries too small for an outline and to
+    tell "no contract yet" from "not in the model".
     """
     colours = {name: provider_colour(name, index) for index, name in enumerate(providers)}
 
