@@ -3,8 +3,8 @@
 For each closed year: contracts and value per provider, each provider's share of the new
 contracts (overall and by region, Freedom House status and income group), installed-base shares
 and their concentration, each state's leverage index, the governments dependent on it, the debt
-owed to its banks, its financing and subsidy spending, its development finance to providers, and the year's
-trouble and deferrals.
+owed to its banks, its financing and subsidy spending, its development finance to providers,
+and the year's trouble and deferrals.
 """
 
 from __future__ import annotations
