@@ -59,6 +59,22 @@ def test_discount_conventions_give_the_imf_dac_and_legacy_rates():
         discount_rate_for("world bank", "Low")
 
 
+def test_the_discount_switch_sets_each_loans_grant_element():
+    legacy = run("choice.grant_discount=legacy", end_year=2014)
+    chinese = [
+        c.grant_element for c in legacy.contracts if c.bid.financing_state is legacy.states["China"]
+    ]
+    assert chinese and chinese == pytest.approx([0.5481] * len(chinese), abs=1e-4)
+    dac = run("choice.grant_discount=dac", end_year=2014)
+    by_group = {round(grant_element(0.02, 20, 5, rate), 9) for rate in (0.09, 0.07, 0.06, 0.05)}
+    seen = {
+        round(c.grant_element, 9)
+        for c in dac.contracts
+        if c.bid.financing_state is dac.states["China"]
+    }
+    assert seen <= by_group and len(seen) >= 2  # the borrower's income group sets the rate
+
+
 def test_cirr_and_the_arrangement_limits():
     assert cirr(0.0404) == pytest.approx(0.0504)
     assert arrangement_terms_problems(0.85, 10.5, 0.5) == []
