@@ -486,12 +486,12 @@ class CoercionSettings(Section):
         "with the coercer nor against it (sovereignty and reputation); it scales with "
         "1 - alignment with the coercer. Calibration prior.", ge=0, le=50)
     regional_trust_loss: float = param(
-        0.05, "trust", "Trust every other government of the region loses in the coercer's "
-        "providers each time one of its governments is threatened. Calibration prior.",
-        ge=0, le=1)
+        0.2, "trust", "Decision rule: trust a government loses in the coercer's providers when "
+        "all its neighbours (the other governments of its region) are threatened; pro rata to "
+        "the share threatened. Calibration prior.", ge=0, le=1)
     regional_scrutiny_gain: float = param(
-        0.05, "scrutiny", "Scrutiny every other government of the region gains when one of "
-        "its governments is threatened. Calibration prior.", ge=0, le=1)
+        0.1, "scrutiny", "Decision rule: scrutiny a government gains when all its neighbours "
+        "are threatened; pro rata to the share threatened. Calibration prior.", ge=0, le=1)
 
 
 class GovernmentSettings(Section):

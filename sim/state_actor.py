@@ -153,20 +153,27 @@ class StateActor(Agent):
     def coerce(self, event: CoercionEvent) -> None:
         """Mechanism 9, leverage: threaten governments over which its leverage is high.
 
-        Under the decision rule (``coercion.rule``) each threat costs the coercer trust across
-        the target's region and makes the region's other governments more watchful.
+        Under the decision rule (``coercion.rule``) the threats cost the coercer trust across
+        each region and make its governments more watchful, in proportion to the share of their
+        neighbours (the other governments of the CSIS region) that were threatened.
         """
         settings = self.model.scenario.coercion
-        targets = [(government, government.leverage_share(self.name))
-                   for government in self.model.governments]
-        for government, leverage in targets:
+        threatened = set()
+        for government in self.model.governments:
+            leverage = government.leverage_share(self.name)
             if leverage >= event.leverage_threshold and leverage > 0.0:
                 government.face_coercion(self, event, leverage)
-                if settings.rule == "decision":
-                    for neighbour in self.model.governments_by_region[government.region]:
-                        if neighbour is not government:
-                            neighbour.witness_coercion(self, settings.regional_trust_loss,
-                                                       settings.regional_scrutiny_gain)
+                threatened.add(government)
+        if settings.rule != "decision" or not threatened:
+            return
+        for government in self.model.governments:
+            neighbours = [n for n in self.model.governments_by_region[government.region]
+                          if n is not government]
+            share = sum(n in threatened for n in neighbours) / len(neighbours) \
+                if neighbours else 0.0
+            if share > 0.0:
+                government.witness_coercion(self, settings.regional_trust_loss * share,
+                                            settings.regional_scrutiny_gain * share)
 
     def react_to_rival(self, rival_share: float) -> None:
         """Raise effort while the rival bloc's share of last year's new contracts is too high."""
