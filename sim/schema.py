@@ -478,11 +478,11 @@ class CoercionSettings(Section):
         "the cost of complying (logit in the difference); 'chance': the old rule, comply with "
         "chance compliance_propensity x leverage x dependence.")
     service_weight: float = param(
-        3.0, "utility per share", "Decision rule: cost of losing the coercer's services per "
+        1.5, "utility per share", "Decision rule: cost of losing the coercer's services per "
         "unit share of sensitive workloads it hosts, on top of the migration cost "
         "(lock_in.switching_weight). Calibration prior.", ge=0, le=50)
     compliance_cost: float = param(
-        2.0, "utility", "Decision rule: cost of complying for a government neither aligned "
+        6.0, "utility", "Decision rule: cost of complying for a government neither aligned "
         "with the coercer nor against it (sovereignty and reputation); it scales with "
         "1 - alignment with the coercer. Calibration prior.", ge=0, le=50)
     regional_trust_loss: float = param(
