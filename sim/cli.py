@@ -158,7 +158,8 @@ def command_run(args: argparse.Namespace) -> int:
         countries = load_countries(settings.population.data_file)
         centroids = {row.iso3: (row.lon, row.lat) for row in countries.itertuples()}
         writers["figures"] = partial(write_figures, contracts=contracts, yearly=yearly,
-                                     providers=providers, states=states, centroids=centroids)
+                                     providers=providers, states=states, centroids=centroids,
+                                     blocs={n: state.bloc for n, state in settings.states.items()})
     writers["manifest.json"] = partial(
         write_manifest, command=args.command_line, scenario_file=str(args.scenario),
         scenario_name=name,

@@ -18,9 +18,15 @@ from sim.country_panel import DATED_TIES, load_panel
 from sim.market.choice import (
     bid_utility,
     choose_index,
-    logit_probabilities,
+    nested_logit_probabilities,
     perceived_security_risk,
     unfunded_share,
+)
+from sim.market.coercion import (
+    chance_compliance_probability,
+    compliance_probability,
+    cost_of_complying,
+    cost_of_defying,
 )
 from sim.market.concentration import dependence_index, leverage_share
 from sim.market.financing import outstanding_principal
@@ -222,9 +228,13 @@ class Government(Agent):
             self.model.record_tender(tender, bids, None)
             self.defer(tender)
             return
+        choice = self.model.scenario.choice
         utilities = [self.score_bid(tender, bid) for bid in bids]
-        utilities.append(self.model.scenario.choice.defer_utility)
-        probabilities = logit_probabilities(utilities, self.model.scenario.choice.scale)
+        utilities.append(choice.defer_utility)
+        # Nests: the bidders' blocs (the other suppliers are bloc "none"), deferral alone.
+        nests = [bid.provider.home.bloc for bid in bids] + ["defer"]
+        lambdas = {"west": choice.nesting, "china": choice.nesting, "none": choice.nesting}
+        probabilities = nested_logit_probabilities(utilities, nests, lambdas, choice.scale)
         chosen = choose_index(probabilities, self.model.rng.random())
         winner = bids[chosen] if chosen < len(bids) else None
         self.model.record_tender(tender, bids, winner)
@@ -239,12 +249,13 @@ class Government(Agent):
         """Mechanism 4: the systematic utility of one bid to this government."""
         provider = bid.provider
         state = provider.home
-        grant = bid.financing_state.loan_grant_element if bid.financing_state else 0.0
+        grant = bid.grant_element
         installed_total = sum(self.installed.values())
         installed_share = self.installed.get(provider, 0.0) / installed_total \
             if installed_total > 0.0 else 0.0
         rival_pressure = sum(other.security_pressure * self.dependence[other.name]
-                             for other in self.model.states.values() if other.bloc != state.bloc)
+                             for other in self.model.states.values()
+                             if _rival_blocs(other.bloc, state.bloc))
         return bid_utility(
             self.model.choice_weights,
             effective_cost_share=(bid.price - grant * bid.loan) / tender.value,
@@ -269,7 +280,7 @@ class Government(Agent):
         grant = 0.0
         if lender is not None:
             lender.commit(bid.loan, 0.0)
-            grant = lender.loan_grant_element
+            grant = bid.grant_element
             terms = lender.loan_terms
             self.loans.append(Loan(lender.name, bid.loan, now, terms.maturity_years,
                                    terms.grace_years))
@@ -350,7 +361,12 @@ class Government(Agent):
             self.dependence[name] = dependence_index(ties)
 
     def alignment_with(self, state: StateActor) -> float:
-        """Alignment with ``state`` in [-1, 1] (the axis runs from China to the west)."""
+        """Alignment with ``state`` in [-1, 1] (the axis runs from China to the west).
+
+        A state on neither side (the other suppliers' home) is at 0 from everyone.
+        """
+        if state.bloc == "none":
+            return 0.0
         return self.alignment if state.bloc == "west" else -self.alignment
 
     def respond_to_pressure(self) -> None:
@@ -474,9 +490,22 @@ class Government(Agent):
         return leverage_share(self.sensitive_workloads(), state)
 
     def face_coercion(self, state: StateActor, event: CoercionEvent, leverage: float) -> None:
-        """Comply (align with the coercer) or push back (scrutiny, distrust, cancellations)."""
-        comply_chance = min(1.0, event.compliance_propensity * leverage
-                            * self.dependence[state.name])
+        """Comply (align with the coercer) or push back (scrutiny, distrust, cancellations).
+
+        Under ``coercion.rule: decision`` the government complies when losing the service
+        would cost it more than conceding (``sim.market.coercion``); under ``chance``, with
+        chance propensity x leverage x dependence.
+        """
+        settings = self.model.scenario.coercion
+        if settings.rule == "decision":
+            comply_chance = compliance_probability(
+                cost_of_defying(leverage, self.model.scenario.lock_in.switching_weight,
+                                settings.service_weight),
+                cost_of_complying(settings.compliance_cost, self.alignment_with(state)),
+                self.model.scenario.choice.scale)
+        else:
+            comply_chance = chance_compliance_probability(event.compliance_propensity, leverage,
+                                                          self.dependence[state.name])
         direction = 1.0 if state.bloc == "west" else -1.0
         if self.model.rng.random() < comply_chance:
             self.model.coercion_outcomes[state.name]["complied"] += 1
@@ -490,6 +519,13 @@ class Government(Agent):
         if event.backlash_cancels:
             for contract in [c for c in self.contracts if c.provider.home is state]:
                 self.cancel(contract)
+
+    def witness_coercion(self, state: StateActor, trust_loss: float,
+                         scrutiny_gain: float) -> None:
+        """A neighbour was threatened: trust in the coercer's providers falls, scrutiny rises."""
+        for provider in state.providers:
+            self.lose_trust(provider, trust_loss)
+        self.scrutiny = min(1.0, self.scrutiny + scrutiny_gain)
 
     def cancel(self, contract: Contract) -> None:
         """End a contract early and tender its replacement at once, with no incumbent."""
@@ -516,6 +552,11 @@ class Government(Agent):
         self.update_dependence()
         self.update_bars()
         self.respond_to_pressure()
+
+
+def _rival_blocs(bloc: str, other: str) -> bool:
+    """Whether two blocs are the two sides of the axis (a state on neither side has no rival)."""
+    return bloc != other and "none" not in (bloc, other)
 
 
 def _missing(value: Any) -> bool:

@@ -3,7 +3,8 @@
 For each closed year: contracts and value per provider, each provider's share of the new
 contracts (overall and by region, Freedom House status and income group), installed-base shares
 and their concentration, each state's leverage index, the governments dependent on it, the debt
-owed to its banks, its financing and subsidy spending, and the year's trouble and deferrals.
+owed to its banks, its financing and subsidy spending, its development finance to providers,
+and the year's trouble and deferrals.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class YearlyMetrics:
                         f"debt_usd_m_{name}", f"financing_usd_m_{name}",
                         f"subsidy_usd_m_{name}", f"financed_contracts_{name}",
                         f"coercion_complied_{name}", f"coercion_backlash_{name}"]
+        columns += [f"development_usd_m_{name}" for name in self.state_names]
         self.columns = columns
         self.current: dict[str, float] = {}
         self._coercion_seen = {name: {"complied": 0, "backlash": 0} for name in self.state_names}
@@ -131,3 +133,5 @@ class YearlyMetrics:
                 total = model.coercion_outcomes[name][outcome]
                 row[f"coercion_{outcome}_{name}"] = total - self._coercion_seen[name][outcome]
                 self._coercion_seen[name][outcome] = total
+        for name, state in model.states.items():
+            row[f"development_usd_m_{name}"] = round(state.development_spent, 6)

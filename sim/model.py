@@ -21,12 +21,14 @@ from mesa.time import Priority
 
 from sim.countries import load_countries
 from sim.government import Government, Tender
+from sim.localisation import localisation_since
 from sim.market.choice import ChoiceWeights
 from sim.metrics import YearlyMetrics
 from sim.provider import Bid, Provider
 from sim.schema import (
     BiddingSettings,
     ChoiceSettings,
+    CoercionSettings,
     DemandSettings,
     DependenceSettings,
     GovernmentSettings,
@@ -58,6 +60,7 @@ class CloudRaceScenario(Scenario):
     governments: GovernmentSettings = GovernmentSettings()
     dependence: DependenceSettings = DependenceSettings()
     incidents: IncidentSettings = IncidentSettings()
+    coercion: CoercionSettings = CoercionSettings()
     providers: dict[str, ProviderSettings] = ScenarioFile().providers
     states: dict[str, StateSettings] = ScenarioFile().states
 
@@ -109,6 +112,7 @@ class CloudRaceModel(Model):
 
         countries = self.select_population(scenario.population)
         self.region_of = dict(zip(countries["iso3"], countries["region"], strict=True))
+        self.localisation_since = localisation_since()
         self.states = {name: StateActor(self, name, settings)
                        for name, settings in scenario.states.items()}
         self.providers = [Provider(self, name, settings, self.states[settings.home_state])
@@ -178,6 +182,11 @@ class CloudRaceModel(Model):
             government.update_dependence()
             government.update_bars()
         self.schedule_policy_changes(replay_past=False)
+
+    def localises(self, iso3: str) -> bool:
+        """Whether a government-data localisation rule is in force in the country now."""
+        since = self.localisation_since.get(iso3)
+        return since is not None and self.year >= since
 
     @property
     def year(self) -> float:

@@ -4,8 +4,8 @@ providers, blues for US ones, so a reader recognises a provider on every chart a
 from __future__ import annotations
 
 PROVIDER_COLOURS = {"Huawei": "#c0392b", "Alibaba": "#f39c12", "AWS": "#1f4e9c",
-                    "Microsoft": "#5dade2", "Google": "#27ae60"}
-STATE_COLOURS = {"China": "#c0392b", "US": "#1f4e9c"}
+                    "Microsoft": "#5dade2", "Google": "#27ae60", "Other": "#7d8f69"}
+STATE_COLOURS = {"China": "#c0392b", "US": "#1f4e9c", "Others": "#7d8f69"}
 OTHER_COLOURS = ("#8e44ad", "#16a085", "#7f8c8d", "#d35400")
 
 

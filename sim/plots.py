@@ -17,7 +17,7 @@ import pandas as pd  # noqa: E402
 
 from sim.palette import provider_colour, state_colour  # noqa: E402
 from sim.schema import FH_STATUSES, REGIONS  # noqa: E402
-from sim.worldmap import draw_dominance_map  # noqa: E402
+from sim.worldmap import dominant_label, draw_dominance_map  # noqa: E402
 
 
 def _band(axis, yearly: pd.DataFrame, column: str, label: str, colour: str) -> None:
@@ -86,20 +86,29 @@ def plot_leverage(yearly: pd.DataFrame, states: list[str], path: Path) -> None:
 
 
 def plot_world_map(contracts: pd.DataFrame, providers: list[str],
-                   centroids: dict[str, tuple[float, float]], path: Path) -> None:
+                   centroids: dict[str, tuple[float, float]], path: Path,
+                   blocs: dict[str, str] | None = None) -> None:
     """Each country coloured by its dominant provider over the run.
 
     In each replication a country's dominant provider is the one awarded the most contract
-    value there over the whole run; the map shows the one dominant in most replications.
+    value there over the whole run, or "no bloc dominates" if, with ``blocs`` (state -> bloc),
+    no bloc's providers won a majority of it; the map shows the label of most replications.
     """
     value = contracts.groupby(["replication", "country", "provider"])["value_usd_m"].sum()
-    leaders = value.groupby(["replication", "country"]).idxmax().map(lambda key: key[2])
+    if blocs:
+        bloc_of = {provider: blocs[state] for provider, state
+                   in zip(contracts["provider"], contracts["provider_state"], strict=True)}
+        leaders = value.groupby(["replication", "country"]).agg(
+            lambda amounts: dominant_label(dict(zip(amounts.index.get_level_values("provider"),
+                                                    amounts, strict=True)), bloc_of))
+    else:
+        leaders = value.groupby(["replication", "country"]).idxmax().map(lambda key: key[2])
     dominant = leaders.groupby("country").agg(lambda names: names.value_counts().index[0])
     figure, axes = plt.subplots(figsize=(10, 5.4))
     handles = draw_dominance_map(axes, dominant.to_dict(), providers, centroids)
     start, end = int(contracts["year"].min()), int(contracts["year"].max())
-    axes.set_title(f"Dominant provider by country, contracts {start}-{end} (most value; the "
-                   "provider dominant in most replications)", fontsize=10)
+    axes.set_title(f"Dominant provider by country, contracts {start}-{end} (most value, or no "
+                   "bloc with a majority; the label of most replications)", fontsize=10)
     figure.legend(handles=handles, loc="lower center", ncols=(len(handles) + 1) // 2,
                   fontsize=8, frameon=False)
     figure.tight_layout(rect=(0, 0.06, 1, 1))
@@ -118,8 +127,9 @@ def _finish(figure, path: Path, yearly: pd.DataFrame) -> None:
 
 def write_figures(folder: Path, contracts: pd.DataFrame, yearly: pd.DataFrame,
                   providers: list[str], states: list[str],
-                  centroids: dict[str, tuple[float, float]]) -> None:
-    """All the run's figures into ``folder``."""
+                  centroids: dict[str, tuple[float, float]],
+                  blocs: dict[str, str] | None = None) -> None:
+    """All the run's figures into ``folder`` (``blocs``: state -> bloc, for the map)."""
     folder.mkdir()
     replications = int(yearly["replication"].nunique())
     plot_market_share(yearly, providers, folder / "market_share.png")
@@ -130,4 +140,4 @@ def write_figures(folder: Path, contracts: pd.DataFrame, yearly: pd.DataFrame,
                         replications)
     plot_leverage(yearly, states, folder / "leverage.png")
     if len(contracts):
-        plot_world_map(contracts, providers, centroids, folder / "world_map.png")
+        plot_world_map(contracts, providers, centroids, folder / "world_map.png", blocs)

@@ -1,20 +1,23 @@
 """Provider agents: cloud companies that bid for government tenders (Huawei, AWS, ...).
 
-Mechanism 2, bidding: a provider bids where the expected value of a bid (its margin plus its home
-state's strategic value, times its believed chance of winning) beats its cost of entering and the
-market's risk. It prices at the markup that maximises that expected value given its belief about
-winning in the region, and learns the belief from wins and losses, damped and per market
-(``sim.market.pricing``). It attaches its home state's loans and subsidy, and bundles hard
-infrastructure where the tender needs it and it can.
+Mechanism 2, bidding: a provider bids where the value of a bid (its margin plus its home state's
+strategic value, times its believed chance of winning) beats a bid-preparation cost drawn for the
+tender (``sim.market.entry``; Levin & Smith 1994), or, under the old knife-edge rule, a fixed
+entry cost plus a risk premium. It prices at the markup that maximises that expected value given
+its belief about winning in the region, and learns the belief from wins and losses, damped and
+per market (``sim.market.pricing``). It attaches its home state's loans and subsidy, and bundles
+hard infrastructure where the tender needs it and it can.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mesa import Agent
 
+from sim.market.entry import bid_cost_scale, enters, enters_knife_edge
 from sim.market.pricing import bid_price, optimal_markup, update_belief, win_probability
 from sim.timephased import StepFunction
 
@@ -37,6 +40,7 @@ class Bid:
     financing_state: StateActor | None
     bundled: bool
     believed_win_chance: float
+    grant_element: float = 0.0
 
 
 class Provider(Agent):
@@ -61,6 +65,8 @@ class Provider(Agent):
         self.barred_where_taiwan_recognised = settings.barred_where_taiwan_recognised
         self.barred_in = frozenset(settings.barred_in)
         self.state_financing = settings.state_financing
+        self.market_size_quality = settings.market_size_quality
+        self.localisation_quality = settings.localisation_quality
         self.financiers = [self.home] + [state for state in self.model.states.values()
                                          if self.home.name in state.co_finances]
         self.cloud_regions = dict(settings.cloud_regions)
@@ -95,15 +101,33 @@ class Provider(Agent):
             else 0.0
 
     def quality_for(self, government: Government) -> float:
-        """Capability as the government sees it: local presence adds latency and residency."""
-        return self.capability + self.bidding.presence_quality_bonus * self.presence_in(government)
+        """Capability as the government sees it: local presence adds latency and residency.
+
+        A provider with a market-size or localisation term (the other suppliers) is stronger in
+        large markets and where a government-data localisation rule is in force (mechanism 11).
+        """
+        quality = self.capability + self.bidding.presence_quality_bonus \
+            * self.presence_in(government)
+        if self.market_size_quality:
+            reference = self.model.scenario.demand.reference_gdp_usd_bn
+            quality += self.market_size_quality * math.log(government.gdp / reference)
+        if self.localisation_quality and self.model.localises(government.iso3):
+            quality += self.localisation_quality
+        return max(quality, 0.0)
+
+    def development_discount(self, government: Government) -> float:
+        """Share of its cost in the government's region saved by development-financed capacity."""
+        if not self.state_financing:
+            return 0.0
+        return max(state.capacity_discount(government.region) for state in self.financiers)
 
     def decide_bid(self, tender: Tender) -> Bid | None:
-        """Bid if the expected value beats entry cost and risk; price at the optimal markup."""
+        """Bid if the value of entering beats the bid-preparation cost; price at the best markup."""
         government = tender.government
         bidding = self.bidding
         presence = self.presence_in(government)
-        cost = tender.value * self.cost_share * (1.0 - bidding.presence_cost_discount * presence)
+        cost = tender.value * self.cost_share * (1.0 - bidding.presence_cost_discount * presence) \
+            * (1.0 - self.development_discount(government))
         strategic_share = self.home.strategic_value * tender.sensitivity
         belief = self.beliefs.get(government.region, bidding.initial_belief)
         markup = optimal_markup(belief, bidding.price_sensitivity, bidding.reference_markup,
@@ -111,18 +135,27 @@ class Provider(Agent):
         chance = win_probability(markup, belief, bidding.price_sensitivity,
                                  bidding.reference_markup)
         expected_value = chance * (markup + strategic_share)
-        entry = bidding.bid_cost_usd_m * (1.0 - self.home.barrier_removal) / cost
-        risk = (1.0 - self.risk_appetite) * bidding.country_risk[government.income_group] \
-            * bidding.risk_cost
-        if expected_value <= entry + risk:
-            return None
+        country_risk = bidding.country_risk[government.income_group]
+        if bidding.entry_rule == "knife_edge":
+            risk = (1.0 - self.risk_appetite) * country_risk * bidding.risk_cost
+            if not enters_knife_edge(expected_value,
+                                     bidding.bid_cost_usd_m * (1.0 - self.home.barrier_removal),
+                                     cost, risk):
+                return None
+        else:
+            scale = bid_cost_scale(bidding.bid_cost_usd_m, self.home.barrier_removal,
+                                   bidding.entry_risk_weight, country_risk, self.risk_appetite)
+            if not enters(expected_value * cost, scale, bidding.bid_cost_dispersion,
+                          float(self.model.rng.standard_normal())):
+                return None
         backed = self.state_financing
         subsidy = self.home.offer_subsidy(cost) if backed else 0.0
         price = bid_price(cost, markup, subsidy)
         loan, lender = (self.find_loan(price, tender.financing_need, government) if backed
                         else (0.0, None))
+        grant = lender.grant_element_for(government.income_group) if lender else 0.0
         bundled = tender.needs_hardware and self.can_bundle_hardware
-        return Bid(self, cost, markup, subsidy, price, loan, lender, bundled, chance)
+        return Bid(self, cost, markup, subsidy, price, loan, lender, bundled, chance, grant)
 
     def find_loan(self, price: float, financing_need: float, government: Government,
                   ) -> tuple[float, StateActor | None]:

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from sim.market.financing import (
+    DAC_DIFFERENTIATED,
+    IMF_UNIFIED_RATE,
+    LEGACY_DAC_RATE,
+    arrangement_terms_problems,
+)
 from sim.timephased import Phased
 
 REGIONS = ("Africa", "Asia", "Americas", "Europe", "Middle East")
@@ -210,6 +216,24 @@ class ChoiceSettings(Section):
                                  ge=-50, le=50)
     scale: float = param(1.0, "utility", "Logit scale: larger means noisier choices.",
                          ge=0.01, le=100)
+    nesting: float = param(
+        0.6, "0-1", "Nested logit: dissimilarity parameter of the bloc nests (providers of one "
+        "bloc, of the other suppliers; deferral alone). 1 = the flat multinomial logit; lower "
+        "values make same-bloc providers closer substitutes (Train 2009, ch. 4). Calibration "
+        "prior.", ge=0.05, le=1)
+    grant_discount: Literal["imf", "dac", "legacy"] = param(
+        "imf", "convention", "Discount rate of a loan's grant element: 'imf' the IMF's unified "
+        "rate (choice.unified_discount_rate), 'dac' the DAC 2018 rate by income group "
+        "(choice.dac_discount_rates), 'legacy' the pre-2018 DAC rate "
+        "(choice.legacy_discount_rate).")
+    unified_discount_rate: float = param(
+        IMF_UNIFIED_RATE, "1/year", "The IMF's unified discount rate (5 % since Oct 2013).",
+        ge=0, le=0.3)
+    dac_discount_rates: dict[IncomeGroup, float] = by_income_group(
+        DAC_DIFFERENTIATED, "DAC 2018 grant-equivalent discount rates by income group: 5 % plus "
+        "4 (Low), 2 (Lower middle), 1 (Upper middle), 0 (High) points.")
+    legacy_discount_rate: float = param(
+        LEGACY_DAC_RATE, "1/year", "The DAC's pre-2018 discount rate (10 %).", ge=0, le=0.3)
 
 
 class LockInSettings(Section):
@@ -251,9 +275,20 @@ class BiddingSettings(Section):
                                           "country (scaled by presence).", ge=0, le=1)
     presence_quality_bonus: float = param(0.1, "capability", "Capability added by a cloud region "
                                           "in the country (scaled by presence).", ge=0, le=1)
-    risk_cost: float = param(0.25, "per cost", "Risk premium, in units of the bid's cost, a "
-                             "fully risk-averse provider asks in the riskiest market.",
-                             ge=0, le=5)
+    risk_cost: float = param(0.25, "per cost", "Knife-edge entry only: risk premium, in units "
+                             "of the bid's cost, a fully risk-averse provider asks in the "
+                             "riskiest market.", ge=0, le=5)
+    entry_rule: Literal["stochastic", "knife_edge"] = param(
+        "stochastic", "rule", "Entry: 'stochastic' draws a bid-preparation cost per tender and "
+        "provider (Levin & Smith 1994; sim/market/entry.py); 'knife_edge' is the old fixed rule "
+        "(bid cost plus bidding.risk_cost premium).")
+    bid_cost_dispersion: float = param(
+        1.0, "log-sd", "Stochastic entry: log-normal spread of the bid-preparation cost drawn "
+        "per tender and provider (its mean is the scale). Calibration prior.", ge=0.05, le=5)
+    entry_risk_weight: float = param(
+        2.0, "-", "Stochastic entry: rise of the mean bid-preparation cost per unit of country "
+        "risk times (1 - risk appetite): due diligence, guarantees and local partners cost more "
+        "in riskier markets. Calibration prior.", ge=0, le=20)
 
 
 
@@ -276,6 +311,13 @@ class ProviderSettings(Section):
     barred_in: list[str] = param([], "ISO3 codes", "Countries that bar it outright.")
     state_financing: bool = param(True, "yes/no", "Whether its home state's banks lend on its "
                                   "bids and its home state subsidises them.")
+    market_size_quality: float = param(
+        0.0, "capability per log GDP", "Capability added per log-unit of the buyer's GDP over "
+        "the reference economy's (domestic and third-country suppliers are stronger in large "
+        "markets; may be negative in small ones).", ge=0, le=1)
+    localisation_quality: float = param(
+        0.0, "capability", "Capability added where a government-data localisation rule is in "
+        "force (sim/data/data_localisation.csv).", ge=0, le=1)
 
 
 class ExportControl(Section):
@@ -308,14 +350,66 @@ class CoercionEvent(Section):
 
 
 class FinancingTerms(Section):
-    """Mechanism 3: the terms of a state's loans."""
+    """Mechanism 3: the terms of a state's sovereign export credit (loans to the government)."""
 
-    interest_rate: float = param(0.02, "1/year", "Interest rate.", ge=0, le=0.3)
+    regime: Literal["own_terms", "oecd_arrangement"] = param(
+        "own_terms", "regime", "'oecd_arrangement' (US EXIM and other OECD export-credit "
+        "agencies): the terms must respect the Arrangement (at most 85 % financed, first "
+        "repayment within 6 months, repayment over at most 10 years); 'own_terms' (China Exim, "
+        "CDB): any terms.")
+    interest_rate: Phased = phased(0.02, "1/year", "Interest rate at signature (time-phased: "
+                                   "a CIRR follows bond yields).", ge=0, le=0.3)
+    payments_per_year: int = param(1, "payments", "Debt-service payments a year (the "
+                                   "Arrangement requires at least 2).", ge=1, le=12)
     maturity_years: float = param(20.0, "years", "Maturity.", ge=1, le=50)
     grace_years: float = param(5.0, "years", "Grace period before repayments.", ge=0, le=30)
     coverage: float = param(0.85, "share", "Share of the contract price lent.", ge=0, le=1)
     min_need: float = param(0.3, "share", "Lends only to governments whose financing need is "
                             "at least this.", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _arrangement(self) -> FinancingTerms:
+        # (grace >= maturity is refused with its own message, sim/scenario.py)
+        if self.regime == "oecd_arrangement" and self.grace_years < self.maturity_years:
+            problems = arrangement_terms_problems(self.coverage, self.maturity_years,
+                                                  self.grace_years)
+            if problems:
+                raise ValueError("OECD Arrangement terms: " + "; ".join(problems))
+            if self.payments_per_year < 2:
+                raise ValueError("OECD Arrangement terms: at least 2 payments a year")
+        return self
+
+
+class DevelopmentFinance(Section):
+    """Mechanism 3b: development finance to a state's providers (DFC, PGII), not to governments.
+
+    Each 1 January the year's budget is invested in colocation and cloud capacity in the
+    listed regions (equal shares); the capacity depreciates, and in a region it lowers the
+    delivery cost of the state's providers (and of those of states it co-finances) by
+    ``max_cost_discount * (1 - exp(-capacity / capacity_scale_usd_m))``.
+    """
+
+    budget_usd_m: Phased = phased(0.0, "US$ m/year", "Yearly development finance for digital "
+                                  "infrastructure of its providers (time-phased).", ge=0, le=1e6)
+    regions: list[str] = param(list(REGIONS), "regions", "Regions the finance goes to "
+                               "(equal shares).")
+    capacity_scale_usd_m: float = param(
+        500.0, "US$ m", "Financed capacity in a region at which 63 % of the maximum cost "
+        "discount is reached (DFC's Africa Data Centres loan, US$ 300 m, 2021, is a typical "
+        "project). Calibration prior.", ge=1, le=1e6)
+    max_cost_discount: float = param(
+        0.08, "share", "Largest share of a provider's delivery cost that financed capacity "
+        "saves. Calibration prior.", ge=0, le=0.5)
+    depreciation: float = param(0.05, "1/year", "Yearly depreciation of financed capacity "
+                                "(a 20-year facility).", ge=0, le=1)
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, value: list[str]) -> list[str]:
+        unknown = [region for region in value if region not in REGIONS]
+        if unknown:
+            raise ValueError(f"regions among {', '.join(REGIONS)}, got {', '.join(unknown)}")
+        return value
 
 
 class ReactiveSettings(Section):
@@ -331,7 +425,9 @@ class ReactiveSettings(Section):
 class StateSettings(Section):
     """A state actor (US, China, an allied pool) and its policy levers."""
 
-    bloc: Literal["west", "china"] = param(..., "west/china", "Side of the alignment axis.")
+    bloc: Literal["west", "china", "none"] = param(
+        ..., "west/china/none", "Side of the alignment axis ('none': the other suppliers' "
+        "home, on neither side).")
     exposure: float = param(0.5, "0-1", "Legal reach of the state into its providers' data.",
                             ge=0, le=1)
     ties: dict[str, float] = param(
@@ -347,7 +443,10 @@ class StateSettings(Section):
                                             "loans for its providers' bids (time-phased).",
                                             ge=0, le=1e6)
     financing: FinancingTerms = Field(default_factory=FinancingTerms,
-                                      description="Loan terms.")
+                                      description="Sovereign export-credit terms.")
+    development_finance: DevelopmentFinance = Field(
+        default_factory=DevelopmentFinance,
+        description="Development finance to its providers (not to governments).")
     co_finances: list[str] = param(
         [], "state names", "States whose providers' bids it also finances (allied pooling), "
         "when their home state's banks do not.")
@@ -369,6 +468,30 @@ class StateSettings(Section):
                                                  description="Coercion events it stages.")
     reactive: ReactiveSettings = Field(default_factory=ReactiveSettings,
                                        description="Reaction to the rival's share.")
+
+
+class CoercionSettings(Section):
+    """Mechanism 9: how a threatened government decides, and how the others react."""
+
+    rule: Literal["decision", "chance"] = param(
+        "decision", "rule", "'decision': comply when the cost of losing the service outweighs "
+        "the cost of complying (logit in the difference); 'chance': the old rule, comply with "
+        "chance compliance_propensity x leverage x dependence.")
+    service_weight: float = param(
+        1.5, "utility per share", "Decision rule: cost of losing the coercer's services per "
+        "unit share of sensitive workloads it hosts, on top of the migration cost "
+        "(lock_in.switching_weight). Calibration prior.", ge=0, le=50)
+    compliance_cost: float = param(
+        6.0, "utility", "Decision rule: cost of complying for a government neither aligned "
+        "with the coercer nor against it (sovereignty and reputation); it scales with "
+        "1 - alignment with the coercer. Calibration prior.", ge=0, le=50)
+    regional_trust_loss: float = param(
+        0.2, "trust", "Decision rule: trust a government loses in the coercer's providers when "
+        "all its neighbours (the other governments of its region) are threatened; pro rata to "
+        "the share threatened. Calibration prior.", ge=0, le=1)
+    regional_scrutiny_gain: float = param(
+        0.1, "scrutiny", "Decision rule: scrutiny a government gains when all its neighbours "
+        "are threatened; pro rata to the share threatened. Calibration prior.", ge=0, le=1)
 
 
 class GovernmentSettings(Section):
@@ -460,6 +583,8 @@ class ScenarioFile(Section):
                                            description="Dependence.")
     incidents: IncidentSettings = Field(default_factory=IncidentSettings,
                                         description="Incidents.")
+    coercion: CoercionSettings = Field(default_factory=CoercionSettings,
+                                       description="Coercion decisions.")
     providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers,
                                                    description="Cloud providers, by name.")
     states: dict[str, StateSettings] = Field(default_factory=_default_states,

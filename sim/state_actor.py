@@ -8,11 +8,18 @@ of new contracts.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from sim.market.financing import grant_element, loan_offer
+from sim.market.financing import (
+    capacity_cost_discount,
+    discount_rate_for,
+    grant_element,
+    invest_capacity,
+    loan_offer,
+)
 from sim.market.pricing import subsidy_amount
 from sim.timephased import StepFunction
 
@@ -39,6 +46,8 @@ class StateActor(Agent):
         self.subsidy_left = 0.0
         self.financing_spent = 0.0
         self.subsidy_spent = 0.0
+        self.capacity: dict[str, float] = {}
+        self.development_spent = 0.0
         self.configure(settings)
 
     def configure(self, settings: StateSettings) -> None:
@@ -49,10 +58,10 @@ class StateActor(Agent):
         self.ties_from = dict(settings.ties_from)
         self.co_finances = frozenset(settings.co_finances)
         self.settings = settings
-        terms = settings.financing
-        self.loan_terms = terms
-        self.loan_grant_element = grant_element(terms.interest_rate, terms.maturity_years,
-                                                terms.grace_years)
+        self.loan_terms = settings.financing
+        self.interest_schedule = StepFunction.of(settings.financing.interest_rate)
+        self.development = settings.development_finance
+        self.development_schedule = StepFunction.of(settings.development_finance.budget_usd_m)
         self.schedules = {lever: StepFunction.of(getattr(settings, lever))
                           for lever in PHASED_LEVERS}
         self.refresh_levers()
@@ -79,11 +88,47 @@ class StateActor(Agent):
             self.subsidy_left += (self.subsidy_budget_usd_m - old_budgets[1]) * still_to_run
 
     def open_budget_year(self) -> None:
-        """Reset the yearly financing and subsidy budgets and the spending counters."""
+        """Reset the yearly budgets and spending counters; invest the development finance."""
         self.financing_left = self.financing_budget_usd_m
         self.subsidy_left = self.subsidy_budget_usd_m
         self.financing_spent = 0.0
         self.subsidy_spent = 0.0
+        self.invest_development_finance()
+
+    def grant_element_for(self, income_group: str) -> float:
+        """Grant element of a loan signed now with a government of ``income_group``.
+
+        The interest rate in force now (a CIRR moves with bond yields), the state's terms, and
+        the discount rate of the scenario's convention (``choice.grant_discount``).
+        """
+        choice = self.model.scenario.choice
+        terms = self.loan_terms
+        rate = discount_rate_for(choice.grant_discount, income_group,
+                                 choice.unified_discount_rate, choice.dac_discount_rates,
+                                 choice.legacy_discount_rate)
+        return _grant_element(self.interest_schedule.at(self.model.year), terms.maturity_years,
+                              terms.grace_years, rate, terms.payments_per_year)
+
+    def invest_development_finance(self) -> None:
+        """Mechanism 3b: invest this year's development finance in its regions' capacity.
+
+        Every region's financed capacity depreciates; the year's budget (as in force on
+        1 January) is added in equal shares to the regions the scenario lists.
+        """
+        budget = self.development_schedule.at(self.model.year)
+        regions = self.development.regions
+        share = budget / len(regions) if regions else 0.0
+        for region in set(self.capacity) | set(regions):
+            self.capacity[region] = invest_capacity(self.capacity.get(region, 0.0),
+                                                    share if region in regions else 0.0,
+                                                    self.development.depreciation)
+        self.development_spent = budget if regions else 0.0
+
+    def capacity_discount(self, region: str) -> float:
+        """Share of its providers' delivery cost in ``region`` saved by financed capacity."""
+        return capacity_cost_discount(self.capacity.get(region, 0.0),
+                                      self.development.capacity_scale_usd_m,
+                                      self.development.max_cost_discount)
 
     def offer_loan(self, price: float, financing_need: float) -> float:
         """Mechanism 3, financing: the loan its policy banks would attach to a bid."""
@@ -106,11 +151,29 @@ class StateActor(Agent):
         self.model.providers_by_name[control.target].suffer_export_control(control)
 
     def coerce(self, event: CoercionEvent) -> None:
-        """Mechanism 9, leverage: threaten governments over which its leverage is high."""
+        """Mechanism 9, leverage: threaten governments over which its leverage is high.
+
+        Under the decision rule (``coercion.rule``) the threats cost the coercer trust across
+        each region and make its governments more watchful, in proportion to the share of their
+        neighbours (the other governments of the CSIS region) that were threatened.
+        """
+        settings = self.model.scenario.coercion
+        threatened = set()
         for government in self.model.governments:
             leverage = government.leverage_share(self.name)
             if leverage >= event.leverage_threshold and leverage > 0.0:
                 government.face_coercion(self, event, leverage)
+                threatened.add(government)
+        if settings.rule != "decision" or not threatened:
+            return
+        for government in self.model.governments:
+            neighbours = [n for n in self.model.governments_by_region[government.region]
+                          if n is not government]
+            share = sum(n in threatened for n in neighbours) / len(neighbours) \
+                if neighbours else 0.0
+            if share > 0.0:
+                government.witness_coercion(self, settings.regional_trust_loss * share,
+                                            settings.regional_scrutiny_gain * share)
 
     def react_to_rival(self, rival_share: float) -> None:
         """Raise effort while the rival bloc's share of last year's new contracts is too high."""
@@ -122,3 +185,10 @@ class StateActor(Agent):
         if effort != self.effort:
             self.effort = effort
             self.refresh_levers()
+
+
+@functools.lru_cache(maxsize=4096)
+def _grant_element(interest_rate: float, maturity: float, grace: float, discount_rate: float,
+                   payments_per_year: int) -> float:
+    """``grant_element``, cached: a run asks for the same few terms thousands of times."""
+    return grant_element(interest_rate, maturity, grace, discount_rate, payments_per_year)

@@ -22,6 +22,28 @@ from sim.palette import provider_colour
 MAP_FILE = Path(__file__).resolve().parent / "app" / "data" / "world-110m.geojson"
 NO_CONTRACT = "#d5d8dc"
 NOT_MODELLED = "#f4f6f7"
+NO_BLOC = "no bloc dominates"
+NO_BLOC_COLOUR = "#b7950b"
+
+
+def dominant_label(installed: Mapping[str, float], bloc_of: Mapping[str, str],
+                   majority: float = 0.5) -> str:
+    """The provider with the largest installed base, or ``NO_BLOC`` if no bloc holds a majority.
+
+    ``installed`` maps provider names to installed value, ``bloc_of`` maps them to their home
+    state's bloc ("west", "china", "none" for the other suppliers).
+
+    >>> dominant_label({"Huawei": 4.0, "AWS": 3.0, "Other": 3.0},
+    ...                {"Huawei": "china", "AWS": "west", "Other": "none"})
+    'no bloc dominates'
+    """
+    total = sum(installed.values())
+    by_bloc: dict[str, float] = {}
+    for name, amount in installed.items():
+        by_bloc[bloc_of[name]] = by_bloc.get(bloc_of[name], 0.0) + amount
+    if total <= 0.0 or max(by_bloc.values()) <= majority * total:
+        return NO_BLOC
+    return max(installed.items(), key=lambda item: item[1])[0]
 
 
 @functools.cache
@@ -48,15 +70,15 @@ def draw_dominance_map(axes, dominant: Mapping[str, str], providers: list[str],
                        centroids: Mapping[str, tuple[float, float]]) -> list[Patch]:
     """Colour each country by its dominant provider on ``axes``; return the legend handles.
 
-    ``dominant`` maps ISO3 to a provider's name; ``centroids`` maps every modelled country to
-    its (lon, lat), used to draw countries too small for an outline and to tell "no contract
-    yet" from "not in the model".
+    ``dominant`` maps ISO3 to a provider's name or ``NO_BLOC``; ``centroids`` maps every
+    modelled country to its (lon, lat), used to draw countries too small for an outline and to
+    tell "no contract yet" from "not in the model".
     """
     colours = {name: provider_colour(name, index) for index, name in enumerate(providers)}
 
     def colour(iso3: str) -> str:
         if iso3 in dominant:
-            return colours[dominant[iso3]]
+            return NO_BLOC_COLOUR if dominant[iso3] == NO_BLOC else colours[dominant[iso3]]
         return NO_CONTRACT if iso3 in centroids else NOT_MODELLED
 
     outlines = country_outlines()
@@ -75,5 +97,6 @@ def draw_dominance_map(axes, dominant: Mapping[str, str], providers: list[str],
     axes.set_aspect("equal")
     axes.axis("off")
     handles = [Patch(color=shade, label=name) for name, shade in colours.items()]
-    return handles + [Patch(color=NO_CONTRACT, label="no contract"),
+    return handles + [Patch(color=NO_BLOC_COLOUR, label=NO_BLOC),
+                      Patch(color=NO_CONTRACT, label="no contract"),
                       Patch(facecolor=NOT_MODELLED, edgecolor="grey", label="not in the model")]

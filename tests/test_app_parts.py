@@ -168,8 +168,7 @@ def test_an_award_reads_as_a_sentence_with_its_loan():
     assert describe_contract(_contract(lender="China")) == \
         "2019 — Kenya awards a national data centre to Huawei, financed by a China Exim loan."
     assert describe_contract(_contract("e_government_platform", "AWS", "US", country="Ghana")) \
-        == ("2019 — Ghana awards an e-government platform to AWS, financed by a US "
-            "development-finance loan.")
+        == "2019 — Ghana awards an e-government platform to AWS, financed by a US EXIM loan."
 
 
 def test_renewals_say_whether_the_government_stayed_or_switched():

@@ -142,7 +142,8 @@ def test_contracts_csv_grant_element_of_chinese_loans_is_that_of_their_terms(
         contracts: pd.DataFrame):
     chinese = contracts[contracts["financing_state"] == "China"]
     assert len(chinese) > 0
-    expected = grant_element(0.02, 20, 5)  # the baseline's China Exim terms
+    # The baseline's China Exim terms at the IMF's unified 5 % (choice.grant_discount: imf).
+    expected = grant_element(0.02, 20, 5, discount_rate=0.05)
     assert chinese["grant_element"].astype(float).to_numpy() == pytest.approx(expected, abs=1e-6)
     unfinanced = contracts[contracts["financing_state"] == ""]
     assert (unfinanced["grant_element"].astype(float) == 0).all()
@@ -216,7 +217,7 @@ def test_tenders_csv_booleans_are_true_or_false_even_when_a_tender_gets_no_bid(
         tiny_scenario: Path, tmp_path: Path, capsys):
     # Kenya bars every provider, so its tenders get no bids and have no bid columns.
     bars = [f"providers.{name}.barred_in=[KEN]"
-            for name in ("Huawei", "Alibaba", "AWS", "Microsoft")]
+            for name in ("Huawei", "Alibaba", "AWS", "Microsoft", "Other")]
     out = tmp_path / "out"
     sets = [arg for assignment in bars for arg in ("--set", assignment)]
     result = run_cli(["run", tiny_scenario, "--out", out, "--tenders", "--no-figures", "-q",

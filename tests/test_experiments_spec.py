@@ -169,7 +169,7 @@ def test_unknown_outcome_lists_the_patterns_understood(tmp_path):
     message = error_of(tmp_path, VALID.replace("leverage_china_2012", "leverage_russia_2012"))
     assert "unknown outcome 'leverage_russia_2012'" in message
     assert "<provider>_deals_to_<YYYY>_<MM>" in message
-    assert "states China, US" in message
+    assert "states China, Others, US" in message
 
 
 def test_outcome_beyond_the_horizon_is_refused(tmp_path):

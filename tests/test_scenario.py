@@ -50,10 +50,11 @@ def test_every_shipped_scenario_loads_and_states_its_question(path: Path):
     assert scenario.description.strip()
 
 
-def test_shipped_baseline_has_the_four_providers_and_two_states():
+def test_shipped_baseline_has_the_four_providers_the_other_suppliers_and_their_states():
     baseline = load_scenario(BASELINE)
-    assert set(baseline.providers) == {"Huawei", "Alibaba", "AWS", "Microsoft"}
-    assert set(baseline.states) == {"US", "China"}
+    assert set(baseline.providers) == {"Huawei", "Alibaba", "AWS", "Microsoft", "Other"}
+    assert set(baseline.states) == {"US", "China", "Others"}
+    assert baseline.states["Others"].bloc == "none"
     assert baseline.providers["Huawei"].home_state == "China"
     assert baseline.run.start_year == 2006
     assert baseline.run.end_year == 2035
@@ -156,7 +157,7 @@ def test_text_where_a_list_is_expected(tmp_path):
 def test_value_outside_a_literal_choice(tmp_path):
     message = refused(child(tmp_path, "states:\n  US: {bloc: east}\n"))
     assert "states.US.bloc" in message
-    assert "'west' or 'china'" in message and "'east'" in message
+    assert "'west', 'china' or 'none'" in message and "'east'" in message
 
 
 def test_missing_required_key_of_a_new_provider(tmp_path):
@@ -218,7 +219,7 @@ def test_provider_home_state_must_be_a_state(tmp_path):
     message = refused(path)
     assert str(path) in message
     assert "providers.Huawei.home_state" in message
-    assert "one of the states (China, US)" in message and "'Chna'" in message
+    assert "one of the states (China, Others, US)" in message and "'Chna'" in message
 
 
 def test_export_control_target_must_be_a_provider(tmp_path):
@@ -352,7 +353,8 @@ def test_child_merges_key_by_key_deep_inside_a_named_state(tmp_path):
     scenario = load_scenario(child(tmp_path, "states:\n  US:\n    financing: {coverage: 0.7}\n"))
     baseline = load_scenario(BASELINE)
     assert scenario.states["US"].financing.coverage == 0.7
-    assert scenario.states["US"].financing.interest_rate == 0.045
+    assert scenario.states["US"].financing.interest_rate \
+        == baseline.states["US"].financing.interest_rate
     assert scenario.states["US"].export_controls == baseline.states["US"].export_controls
     assert scenario.states["China"] == baseline.states["China"]
 
@@ -379,14 +381,17 @@ def test_three_level_extends_chain_applies_each_change(tmp_path):
 
 
 def test_time_phased_mapping_in_a_child_adds_a_step_to_the_parents(tmp_path):
-    path = child(tmp_path, "states:\n  US:\n    financing_budget_usd_m: {2024: 1500}\n")
-    budget = load_scenario(path).states["US"].financing_budget_usd_m
+    path = child(tmp_path, "states:\n  US:\n    development_finance:\n"
+                           "      budget_usd_m: {2024: 1500}\n")
+    budget = load_scenario(path).states["US"].development_finance.budget_usd_m
     assert budget == {2019.95: 150, 2022.5: 400, 2024: 1500}
 
 
 def test_time_phased_mapping_in_a_child_replaces_a_step_of_the_same_year(tmp_path):
-    path = child(tmp_path, "states:\n  US:\n    financing_budget_usd_m: {2022.5: 900}\n")
-    assert load_scenario(path).states["US"].financing_budget_usd_m == {2019.95: 150, 2022.5: 900}
+    path = child(tmp_path, "states:\n  US:\n    development_finance:\n"
+                           "      budget_usd_m: {2022.5: 900}\n")
+    assert load_scenario(path).states["US"].development_finance.budget_usd_m \
+        == {2019.95: 150, 2022.5: 900}
 
 
 def test_plain_number_in_a_child_replaces_the_whole_time_phased_mapping(tmp_path):

@@ -8,18 +8,16 @@ from matplotlib.figure import Figure
 from mesa.visualization.utils import update_counter
 
 from sim.app.charts import moment
-from sim.worldmap import draw_dominance_map
+from sim.worldmap import dominant_label, draw_dominance_map
 
 
 def dominant_providers(model) -> dict[str, str]:
     """ISO3 -> name of the provider with the largest installed base, for every government
-    with any."""
-    dominant = {}
-    for government in model.governments:
-        if government.installed:
-            provider = max(government.installed.items(), key=lambda item: item[1])[0]
-            dominant[government.iso3] = provider.name
-    return dominant
+    with any, or "no bloc dominates" where no bloc holds a majority of it."""
+    bloc_of = {provider.name: provider.home.bloc for provider in model.providers}
+    return {government.iso3: dominant_label({p.name: v for p, v in government.installed.items()},
+                                            bloc_of)
+            for government in model.governments if government.installed}
 
 
 def world_map_figure(model) -> Figure:
