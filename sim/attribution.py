@@ -37,13 +37,20 @@ import pandas as pd  # noqa: E402
 from sim import shapley  # noqa: E402
 from sim.calibration import load_scenario_values  # noqa: E402
 from sim.comparison import FUTURE  # noqa: E402
-from sim.levers import MECHANISMS, STATE_LEVERS, Switch, discover_switches  # noqa: E402
-from sim.levers import lever_off_everywhere, switched_off  # noqa: E402
+from sim.levers import (  # noqa: E402
+    MECHANISMS,
+    STATE_LEVERS,
+    Switch,
+    discover_switches,
+    lever_off_everywhere,
+    switched_off,
+)
 from sim.schema import ScenarioFile  # noqa: E402
 from sim.validation import TargetSet, record_outcomes  # noqa: E402
 
-SWITCH_OFF = {lever: partial(lever_off_everywhere, lever=lever)
-              for lever in (*STATE_LEVERS, *MECHANISMS)}
+SWITCH_OFF = {
+    lever: partial(lever_off_everywhere, lever=lever) for lever in (*STATE_LEVERS, *MECHANISMS)
+}
 """Lever or mechanism name -> function giving the overrides that switch it off in a scenario
 for every state that uses it (for callers that switch a lever off everywhere)."""
 
@@ -94,8 +101,9 @@ def plan(switches: list[Switch], permutations: int, seed: int) -> Design:
     return Design(switches, "permutation sampling", orders, sorted(needed))
 
 
-def coalition_scenario(settings: ScenarioFile, switches: list[Switch],
-                       coalition: int) -> ScenarioFile:
+def coalition_scenario(
+    settings: ScenarioFile, switches: list[Switch], coalition: int
+) -> ScenarioFile:
     """The scenario with the switches of ``coalition`` on and every other switch off."""
     off = [switch for index, switch in enumerate(switches) if not coalition >> index & 1]
     return load_scenario_values(settings, switched_off(off)) if off else settings
@@ -106,9 +114,11 @@ def future_shares(contracts: pd.DataFrame, window: tuple[int, int] = FUTURE) -> 
     new = contracts[(contracts["year"] >= window[0]) & (contracts["year"] <= window[1])]
     if new.empty:
         return dict.fromkeys(FUTURE_OUTCOMES, np.nan)
-    return {"share_huawei_all": 100.0 * float((new["provider"] == "Huawei").mean()),
-            "share_china_all": 100.0 * float((new["provider_state"] == "China").mean()),
-            "share_us_all": 100.0 * float((new["provider_state"] == "US").mean())}
+    return {
+        "share_huawei_all": 100.0 * float((new["provider"] == "Huawei").mean()),
+        "share_china_all": 100.0 * float((new["provider_state"] == "China").mean()),
+        "share_us_all": 100.0 * float((new["provider_state"] == "US").mean()),
+    }
 
 
 def coalition_outcomes(task: tuple[ScenarioFile, int, int, int, TargetSet]) -> dict[str, Any]:
@@ -118,8 +128,12 @@ def coalition_outcomes(task: tuple[ScenarioFile, int, int, int, TargetSet]) -> d
 
     settings, coalition, replication, seed, targets = task
     contracts = run_replication(settings, replication, seed).contracts
-    return {"coalition": coalition, "replication": replication,
-            **record_outcomes(contracts, targets), **future_shares(contracts)}
+    return {
+        "coalition": coalition,
+        "replication": replication,
+        **record_outcomes(contracts, targets),
+        **future_shares(contracts),
+    }
 
 
 def outcome_labels(targets: TargetSet) -> dict[str, str]:
@@ -127,8 +141,14 @@ def outcome_labels(targets: TargetSet) -> dict[str, str]:
     return {**{t.outcome: t.label for t in targets.targets}, **FUTURE_OUTCOMES}
 
 
-def attribute(settings: ScenarioFile, seeds: list[int], targets: TargetSet,
-              permutations: int = 16, run: Any = None, order_seed: int = 0) -> AttributionResult:
+def attribute(
+    settings: ScenarioFile,
+    seeds: list[int],
+    targets: TargetSet,
+    permutations: int = 16,
+    run: Any = None,
+    order_seed: int = 0,
+) -> AttributionResult:
     """Decompose each outcome over the scenario's switches.
 
     ``run(tasks)`` runs the tasks of ``coalition_outcomes`` and returns their results in order
@@ -138,24 +158,33 @@ def attribute(settings: ScenarioFile, seeds: list[int], targets: TargetSet,
     if not switches:
         raise ValueError("the scenario has no lever or mechanism switched on to attribute")
     design = plan(switches, permutations, order_seed)
-    tasks = [(coalition_scenario(settings, switches, coalition), coalition, replication, seed,
-              targets)
-             for coalition in design.coalitions for replication, seed in enumerate(seeds)]
+    tasks = [
+        (coalition_scenario(settings, switches, coalition), coalition, replication, seed, targets)
+        for coalition in design.coalitions
+        for replication, seed in enumerate(seeds)
+    ]
     results = run(tasks) if run is not None else [coalition_outcomes(task) for task in tasks]
     runs = pd.DataFrame(results)
     labels = outcome_labels(targets)
-    return AttributionResult(decompose(runs, design, labels, targets),
-                             runs.groupby("coalition")[list(labels)].mean(), design, len(seeds))
+    return AttributionResult(
+        decompose(runs, design, labels, targets),
+        runs.groupby("coalition")[list(labels)].mean(),
+        design,
+        len(seeds),
+    )
 
 
 def coalition_values(runs: pd.DataFrame, outcomes: list[str]) -> dict[int, np.ndarray]:
     """Coalition -> array (replications x outcomes), replications in order."""
-    return {int(coalition): table.sort_values("replication")[outcomes].to_numpy(dtype=float)
-            for coalition, table in runs.groupby("coalition")}
+    return {
+        int(coalition): table.sort_values("replication")[outcomes].to_numpy(dtype=float)
+        for coalition, table in runs.groupby("coalition")
+    }
 
 
-def decompose(runs: pd.DataFrame, design: Design, labels: dict[str, str],
-              targets: TargetSet) -> pd.DataFrame:
+def decompose(
+    runs: pd.DataFrame, design: Design, labels: dict[str, str], targets: TargetSet
+) -> pd.DataFrame:
     """The long table: per switch and outcome, the Shapley value and the leave-one-out
     contribution (replication means), their bootstrap intervals, and the sampling error."""
     outcomes = list(labels)
@@ -175,36 +204,50 @@ def decompose(runs: pd.DataFrame, design: Design, labels: dict[str, str],
     estimates = {}
     for name, samples in (("shapley", per_replication), ("leave_one_out", leave_one_out)):
         by_replication = np.moveaxis(samples, 1, 0)  # replications x switches x outcomes
-        low, high = shapley.bootstrap_mean_interval(by_replication, BOOTSTRAP_DRAWS, rng,
-                                                    INTERVAL_LEVEL)
+        low, high = shapley.bootstrap_mean_interval(
+            by_replication, BOOTSTRAP_DRAWS, rng, INTERVAL_LEVEL
+        )
         estimates[name] = (np.nanmean(by_replication, axis=0), low, high)
     rows = []
     for player, switch in enumerate(design.switches):
         for column, outcome in enumerate(outcomes):
-            rows.append({
-                "switch": switch.name, "state": switch.state or "", "lever": switch.lever,
-                "outcome": outcome, "label": labels[outcome], "band": bands.get(outcome, np.nan),
-                "all_on_mean": float(np.nanmean(values[full][:, column])),
-                "all_off_mean": float(np.nanmean(values[0][:, column])),
-                **{f"{name}{suffix}": float(array[player, column])
-                   for name, (mean, low, high) in estimates.items()
-                   for suffix, array in (("", mean), ("_p05", low), ("_p95", high))},
-                "permutation_se": float(sampling_error[player, column]),
-            })
+            rows.append(
+                {
+                    "switch": switch.name,
+                    "state": switch.state or "",
+                    "lever": switch.lever,
+                    "outcome": outcome,
+                    "label": labels[outcome],
+                    "band": bands.get(outcome, np.nan),
+                    "all_on_mean": float(np.nanmean(values[full][:, column])),
+                    "all_off_mean": float(np.nanmean(values[0][:, column])),
+                    **{
+                        f"{name}{suffix}": float(array[player, column])
+                        for name, (mean, low, high) in estimates.items()
+                        for suffix, array in (("", mean), ("_p05", low), ("_p95", high))
+                    },
+                    "permutation_se": float(sampling_error[player, column]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def uncertainty_label(result: AttributionResult) -> str:
     """What the intervals are, in words."""
     design = result.design
-    method = ("exact (every coalition run)" if design.method == "exact" else
-              f"estimated from {len(design.permutations)} sampled orders of the switches "
-              f"(antithetic pairs; Castro, Gomez & Tejada 2009), "
-              f"{len(design.coalitions)} distinct coalitions")
-    return (f"{len(design.switches)} switches; Shapley values {method}; each coalition run on "
-            f"the same {result.replications} replication seeds. Brackets: 90 % percentile "
-            f"bootstrap interval over replications of the mean (chance only, given the "
-            "sampled orders); `permutation_se`: standard error from sampling the orders.")
+    method = (
+        "exact (every coalition run)"
+        if design.method == "exact"
+        else f"estimated from {len(design.permutations)} sampled orders of the switches "
+        f"(antithetic pairs; Castro, Gomez & Tejada 2009), "
+        f"{len(design.coalitions)} distinct coalitions"
+    )
+    return (
+        f"{len(design.switches)} switches; Shapley values {method}; each coalition run on "
+        f"the same {result.replications} replication seeds. Brackets: 90 % percentile "
+        f"bootstrap interval over replications of the mean (chance only, given the "
+        "sampled orders); `permutation_se`: standard error from sampling the orders."
+    )
 
 
 def plot_attribution(table: pd.DataFrame, path: Path) -> None:
@@ -217,18 +260,29 @@ def plot_attribution(table: pd.DataFrame, path: Path) -> None:
     grid = raw / scale
     figure, axis = plt.subplots(figsize=(13, 0.5 * len(raw) + 2.6))
     image = axis.imshow(grid.to_numpy(), cmap="PuOr_r", vmin=-1, vmax=1, aspect="auto")
-    axis.set_xticks(range(len(order)), [label.replace("% of deals in ", "% ")
-                                        .replace("share of new contracts", "share") for label
-                                        in order], rotation=30, ha="right", fontsize=8)
+    axis.set_xticks(
+        range(len(order)),
+        [
+            label.replace("% of deals in ", "% ").replace("share of new contracts", "share")
+            for label in order
+        ],
+        rotation=30,
+        ha="right",
+        fontsize=8,
+    )
     axis.set_yticks(range(len(raw)), raw.index)
     for row in range(raw.shape[0]):
         for column in range(raw.shape[1]):
-            axis.text(column, row, f"{raw.iat[row, column]:+.1f}", ha="center", va="center",
-                      fontsize=7)
+            axis.text(
+                column, row, f"{raw.iat[row, column]:+.1f}", ha="center", va="center", fontsize=7
+            )
     figure.colorbar(image, ax=axis, label="Shapley value / largest in its column")
-    axis.set_title("What each switch contributes (Shapley value, mean over replications): "
-                   "validated outcomes to April 2021 and shares of new contracts "
-                   f"{FUTURE[0]}-{FUTURE[1]}", fontsize=9)
+    axis.set_title(
+        "What each switch contributes (Shapley value, mean over replications): "
+        "validated outcomes to April 2021 and shares of new contracts "
+        f"{FUTURE[0]}-{FUTURE[1]}",
+        fontsize=9,
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

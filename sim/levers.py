@@ -39,8 +39,12 @@ STATE_LEVERS: dict[str, dict[str, Any]] = {
 MECHANISMS: dict[str, dict[str, Any]] = {
     "bundling": {"choice.bundling_weight": 0.0},
     "lock-in": {"lock_in.incumbency_weight": 0.0, "lock_in.switching_weight": 0.0},
-    "incidents": {"incidents.base_rate": 0.0, "incidents.debt_weight": 0.0,
-                  "incidents.quality_weight": 0.0, "incidents.governance_weight": 0.0},
+    "incidents": {
+        "incidents.base_rate": 0.0,
+        "incidents.debt_weight": 0.0,
+        "incidents.quality_weight": 0.0,
+        "incidents.governance_weight": 0.0,
+    },
 }
 """Non-state mechanism -> the overrides that switch it off."""
 
@@ -78,11 +82,19 @@ def discover_switches(settings: ScenarioFile) -> list[Switch]:
     """The switches present in a scenario: state levers per state (in the order of
     ``settings.states``, then of ``STATE_LEVERS``), then mechanisms."""
     resolved = settings.model_dump(mode="python")
-    candidates = [Switch(f"{state} {lever}", lever, state,
-                         {key.replace(STATE, state): off for key, off in overrides.items()})
-                  for state in settings.states for lever, overrides in STATE_LEVERS.items()]
-    candidates += [Switch(name, name, None, dict(overrides))
-                   for name, overrides in MECHANISMS.items()]
+    candidates = [
+        Switch(
+            f"{state} {lever}",
+            lever,
+            state,
+            {key.replace(STATE, state): off for key, off in overrides.items()},
+        )
+        for state in settings.states
+        for lever, overrides in STATE_LEVERS.items()
+    ]
+    candidates += [
+        Switch(name, name, None, dict(overrides)) for name, overrides in MECHANISMS.items()
+    ]
     present = []
     for switch in candidates:
         values = {key: _lookup(resolved, key) for key in switch.overrides}

@@ -39,8 +39,10 @@ def all_coalitions(players: int) -> list[int]:
 
 def exact_shapley(players: int, values: Mapping[int, np.ndarray | float]) -> np.ndarray:
     """Exact Shapley values from the value of every coalition; shape ``(k, *value shape)``."""
-    weights = [factorial(size) * factorial(players - size - 1) / factorial(players)
-               for size in range(players)]
+    weights = [
+        factorial(size) * factorial(players - size - 1) / factorial(players)
+        for size in range(players)
+    ]
     result = []
     for player in range(players):
         bit = 1 << player
@@ -49,14 +51,16 @@ def exact_shapley(players: int, values: Mapping[int, np.ndarray | float]) -> np.
             if coalition & bit:
                 continue
             size = coalition.bit_count()
-            total = total + weights[size] * (np.asarray(values[coalition | bit])
-                                             - np.asarray(values[coalition]))
+            total = total + weights[size] * (
+                np.asarray(values[coalition | bit]) - np.asarray(values[coalition])
+            )
         result.append(total)
     return np.array(result, dtype=float)
 
 
-def sample_permutations(players: int, count: int, rng: np.random.Generator,
-                        antithetic: bool = True) -> np.ndarray:
+def sample_permutations(
+    players: int, count: int, rng: np.random.Generator, antithetic: bool = True
+) -> np.ndarray:
     """``count`` orders of the players, one per row; with ``antithetic`` every second row is the
     reverse of the row before it (``count`` is then rounded up to an even number)."""
     if antithetic:
@@ -76,8 +80,9 @@ def permutation_coalitions(permutations: np.ndarray) -> list[int]:
     return sorted(needed)
 
 
-def marginal_contributions(permutations: np.ndarray,
-                           values: Mapping[int, np.ndarray | float]) -> np.ndarray:
+def marginal_contributions(
+    permutations: np.ndarray, values: Mapping[int, np.ndarray | float]
+) -> np.ndarray:
     """Each player's marginal contribution along each order; shape ``(m, k, *value shape)``."""
     players = permutations.shape[1]
     shape = np.shape(values[0])
@@ -86,20 +91,23 @@ def marginal_contributions(permutations: np.ndarray,
         coalition = 0
         for player in order:
             joined = coalition | (1 << int(player))
-            contributions[row, int(player)] = (np.asarray(values[joined])
-                                               - np.asarray(values[coalition]))
+            contributions[row, int(player)] = np.asarray(values[joined]) - np.asarray(
+                values[coalition]
+            )
             coalition = joined
     return contributions
 
 
-def permutation_shapley(permutations: np.ndarray,
-                        values: Mapping[int, np.ndarray | float]) -> np.ndarray:
+def permutation_shapley(
+    permutations: np.ndarray, values: Mapping[int, np.ndarray | float]
+) -> np.ndarray:
     """Castro et al.'s estimate: the mean marginal contribution over the sampled orders."""
     return marginal_contributions(permutations, values).mean(axis=0)
 
 
-def permutation_standard_error(permutations: np.ndarray, values: Mapping[int, np.ndarray | float],
-                               antithetic: bool = True) -> np.ndarray:
+def permutation_standard_error(
+    permutations: np.ndarray, values: Mapping[int, np.ndarray | float], antithetic: bool = True
+) -> np.ndarray:
     """Standard error of ``permutation_shapley`` from the sampling of orders.
 
     With antithetic pairs the pair means are the independent draws. Zero when the orders are
@@ -117,12 +125,18 @@ def permutation_standard_error(permutations: np.ndarray, values: Mapping[int, np
 def one_at_a_time(players: int, values: Mapping[int, np.ndarray | float]) -> np.ndarray:
     """Change from the full coalition when each player alone leaves it: ``v(all - i) - v(all)``."""
     full = full_coalition(players)
-    return np.array([np.asarray(values[full & ~(1 << player)]) - np.asarray(values[full])
-                     for player in range(players)], dtype=float)
+    return np.array(
+        [
+            np.asarray(values[full & ~(1 << player)]) - np.asarray(values[full])
+            for player in range(players)
+        ],
+        dtype=float,
+    )
 
 
-def bootstrap_mean_interval(samples: np.ndarray, draws: int, rng: np.random.Generator,
-                            level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+def bootstrap_mean_interval(
+    samples: np.ndarray, draws: int, rng: np.random.Generator, level: float = 0.9
+) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap interval of the mean over the first axis (Efron & Tibshirani 1993).
 
     ``samples`` has one row per independent draw (here: a replication); rows with a missing
