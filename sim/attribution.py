@@ -273,8 +273,15 @@ def plot_attribution(table: pd.DataFrame, path: Path) -> None:
     axis.set_yticks(range(len(raw)), raw.index)
     for row in range(raw.shape[0]):
         for column in range(raw.shape[1]):
+            colour = "white" if abs(grid.iat[row, column]) > 0.6 else "black"
             axis.text(
-                column, row, f"{raw.iat[row, column]:+.1f}", ha="center", va="center", fontsize=7
+                column,
+                row,
+                f"{raw.iat[row, column]:+.1f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color=colour,
             )
     figure.colorbar(image, ax=axis, label="Shapley value / largest in its column")
     axis.set_title(

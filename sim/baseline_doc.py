@@ -92,10 +92,6 @@ def _basis(key: str, entry: Entry, priors: dict[str, Any]) -> str:
     return f"calibrated ({what} {prior['low']:g} – {prior['high']:g})"
 
 
-def _value_table_of(settings: ScenarioFile, prefixes: tuple[str, ...]) -> str:
-    return value_table(settings, prefixes)
-
-
 def value_table(settings: ScenarioFile, prefixes: tuple[str, ...]) -> str:
     """Every parameter under ``prefixes``: value, basis and source or reasoning."""
     register = load_register()
@@ -114,6 +110,23 @@ def value_table(settings: ScenarioFile, prefixes: tuple[str, ...]) -> str:
             f"{_cell(_basis(key, entry, priors))} | {_cell(reason)} |"
         )
     return "\n".join(lines)
+
+
+def other_table(settings: ScenarioFile) -> str:
+    """Parameters under none of the prefixes of ``VALUE_TABLES`` (e.g. a new schema section)."""
+    listed = tuple(prefix for prefixes in VALUE_TABLES.values() for prefix in prefixes)
+    others = tuple(
+        sorted(
+            {
+                key.split(".")[0] + "."
+                for key in resolved_parameters(settings)
+                if not key.startswith(listed)
+            }
+        )
+    )
+    if not others:
+        return "None: every parameter is in a table above."
+    return value_table(settings, others)
 
 
 def summary(settings: ScenarioFile) -> str:
@@ -275,12 +288,13 @@ def _step_at(value: Any, year: float) -> float:
 def blocks() -> dict[str, Callable[[ScenarioFile], str]]:
     """Every generated block of the page, by name."""
     renderers: dict[str, Callable[[ScenarioFile], str]] = {
-        name: partial(_value_table_of, prefixes=prefixes) for name, prefixes in VALUE_TABLES.items()
+        name: partial(value_table, prefixes=prefixes) for name, prefixes in VALUE_TABLES.items()
     }
     renderers.update(
         {
             "summary": summary,
             "calibrated": calibrated_list,
+            "other": other_table,
             "derived": derived_values,
             "awaiting prior": awaiting_list,
         }

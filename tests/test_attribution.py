@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_cli
 
 from sim import shapley
 from sim.attribution import SWITCH_OFF, coalition_scenario, plan
@@ -25,7 +26,6 @@ from sim.calibration import load_scenario_values
 from sim.levers import MECHANISMS, STATE_LEVERS, discover_switches, switched_off
 from sim.model import BASELINE
 from sim.scenario import load_scenario
-from tests.conftest import run_cli
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
