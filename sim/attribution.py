@@ -22,6 +22,7 @@ standard error of the order sampling is reported separately.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -166,12 +167,17 @@ def attribute(
     results = run(tasks) if run is not None else [coalition_outcomes(task) for task in tasks]
     runs = pd.DataFrame(results)
     labels = outcome_labels(targets)
-    return AttributionResult(
-        decompose(runs, design, labels, targets),
-        runs.groupby("coalition")[list(labels)].mean(),
-        design,
-        len(seeds),
+    means = runs.groupby("coalition")[list(labels)].mean()
+    names = [switch.name for switch in switches]
+    means.insert(
+        0,
+        "switches_on",
+        [
+            "; ".join(names[i] for i in shapley.coalition_members(int(c), len(names)))
+            for c in means.index
+        ],
     )
+    return AttributionResult(decompose(runs, design, labels, targets), means, design, len(seeds))
 
 
 def coalition_values(runs: pd.DataFrame, outcomes: list[str]) -> dict[int, np.ndarray]:
@@ -187,6 +193,16 @@ def decompose(
 ) -> pd.DataFrame:
     """The long table: per switch and outcome, the Shapley value and the leave-one-out
     contribution (replication means), their bootstrap intervals, and the sampling error."""
+    with warnings.catch_warnings():
+        # An outcome missing in every replication (e.g. shares of 2022-2035 in a run that ends
+        # earlier) has no mean: it stays missing, without a warning per cell.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _decompose(runs, design, labels, targets)
+
+
+def _decompose(
+    runs: pd.DataFrame, design: Design, labels: dict[str, str], targets: TargetSet
+) -> pd.DataFrame:
     outcomes = list(labels)
     values = coalition_values(runs, outcomes)
     players = len(design.switches)

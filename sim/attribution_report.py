@@ -59,6 +59,12 @@ def _cell(mean: float, low: float, high: float) -> str:
     return f"{mean:+.1f} [{low:+.1f}, {high:+.1f}]"
 
 
+def _number(value: float, sign: bool = True) -> str:
+    if np.isnan(value):
+        return "n/a"
+    return f"{value:+.1f}" if sign else f"{value:.1f}"
+
+
 def _grid(table: pd.DataFrame, column: str) -> list[str]:
     outcomes = [o for o in MAIN_OUTCOMES if o in set(table["outcome"])]
     lines = [
@@ -72,18 +78,39 @@ def _grid(table: pd.DataFrame, column: str) -> list[str]:
             for o in outcomes
         ]
         lines.append(f"| {switch} | " + " | ".join(cells) + " |")
-    sums = table.groupby("outcome")[column].sum()
+    sums = table.groupby("outcome")[column].sum(min_count=1)
     first = table.drop_duplicates("outcome").set_index("outcome")
-    lines.append(
-        "| **sum of the rows** | " + " | ".join(f"{sums[o]:+.1f}" for o in outcomes) + " |"
-    )
+    lines.append("| **sum of the rows** | " + " | ".join(_number(sums[o]) for o in outcomes) + " |")
     lines.append(
         "| all switches on − all off | "
         + " | ".join(
-            f"{first.at[o, 'all_on_mean'] - first.at[o, 'all_off_mean']:+.1f}" for o in outcomes
+            _number(first.at[o, "all_on_mean"] - first.at[o, "all_off_mean"]) for o in outcomes
         )
         + " |"
     )
+    return lines
+
+
+def _sampling_errors(table: pd.DataFrame) -> list[str]:
+    """Standard errors of the Shapley values from sampling the orders (none when exact)."""
+    if not (table["permutation_se"].fillna(0.0) > 0).any():
+        return ["Every coalition was run: the Shapley values are exact for these replications."]
+    outcomes = [o for o in MAIN_OUTCOMES if o in set(table["outcome"])]
+    lines = [
+        "Standard error of each Shapley value from sampling the orders of the switches (a "
+        "further uncertainty beside the bootstrap intervals above; more `--permutations` "
+        "shrink it):",
+        "",
+        "| switch | " + " | ".join(MAIN_OUTCOMES[o] for o in outcomes) + " |",
+        "|---|" + "---|" * len(outcomes),
+    ]
+    for switch, rows in table.groupby("switch", sort=False):
+        rows = rows.set_index("outcome")
+        lines.append(
+            f"| {switch} | "
+            + " | ".join(f"{rows.at[o, 'permutation_se']:.1f}" for o in outcomes)
+            + " |"
+        )
     return lines
 
 
@@ -94,10 +121,10 @@ def _levels(table: pd.DataFrame) -> list[str]:
         "| level | " + " | ".join(MAIN_OUTCOMES[o] for o in outcomes) + " |",
         "|---|" + "---|" * len(outcomes),
         "| every switch on (the scenario) | "
-        + " | ".join(f"{first.at[o, 'all_on_mean']:.1f}" for o in outcomes)
+        + " | ".join(_number(first.at[o, "all_on_mean"], sign=False) for o in outcomes)
         + " |",
         "| every switch off | "
-        + " | ".join(f"{first.at[o, 'all_off_mean']:.1f}" for o in outcomes)
+        + " | ".join(_number(first.at[o, "all_off_mean"], sign=False) for o in outcomes)
         + " |",
     ]
 
@@ -137,6 +164,10 @@ def render_report(table: pd.DataFrame, facts: AttributionFacts, figure: str) -> 
         "### Shapley values [90 % bootstrap interval]",
         "",
         *_grid(table, "shapley"),
+        "",
+        "### Order sampling",
+        "",
+        *_sampling_errors(table),
         "",
         "### Leave-one-out contributions [90 % bootstrap interval]",
         "",

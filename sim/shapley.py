@@ -21,7 +21,7 @@ can come in antithetic pairs (an order and its reverse), which lowers the estima
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from math import factorial
 
 import numpy as np
@@ -154,11 +154,3 @@ def bootstrap_mean_interval(
 def coalition_members(coalition: int, players: int) -> list[int]:
     """The players of a coalition, in order."""
     return [player for player in range(players) if coalition >> player & 1]
-
-
-def coalition_mask(members: Iterable[int]) -> int:
-    """The mask of a coalition given its players."""
-    mask = 0
-    for player in members:
-        mask |= 1 << int(player)
-    return mask
