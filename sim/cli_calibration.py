@@ -29,10 +29,23 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     validate.set_defaults(handler=command_validate)
 
     attribute = commands.add_parser(
-        "attribute", parents=[common], help="what each mechanism explains",
-        description="Switch each mechanism off in turn (same seeds) and report how far each "
-                    "moves the validated outcomes, as a table and a figure.")
+        "attribute", parents=[common], help="what each state lever and mechanism explains",
+        description="Switch each state's levers (China's financing, the US's financing, each "
+                    "state's strategic value, pressure, promotion, subsidies, export controls, "
+                    "...) and each mechanism (bundling, lock-in, incidents) on and off, on the "
+                    "same seeds in every combination, and report a Shapley decomposition of "
+                    "each outcome (the validated ones to April 2021 and the shares of new "
+                    "contracts 2022-2035) with bootstrap intervals, beside each switch's "
+                    "leave-one-out contribution. Writes a table, a heat map and a report.")
     _scenario_arguments(attribute, default_replications=30)
+    attribute.add_argument("--permutations", type=int, default=16, metavar="M",
+                           help="sampled orders of the switches (in antithetic pairs) when "
+                                "there are too many switches to run every coalition "
+                                "(default 16)")
+    attribute.add_argument("--docs", type=Path, metavar="PATH",
+                           help="also write the report into the attribution section of a "
+                                "documentation page (e.g. docs/calibration.md), with its table "
+                                "and facts in docs/data/ and its figure in docs/images/")
     attribute.set_defaults(handler=command_attribute)
 
     calibrate = commands.add_parser(
@@ -125,31 +138,53 @@ def command_validate(args: argparse.Namespace) -> int:
 
 
 def command_attribute(args: argparse.Namespace) -> int:
-    """Switch each mechanism off in turn and report the change in the validated outcomes."""
-    from sim.attribution import paired_differences, plot_attribution, variants
+    """Decompose the scenario's outcomes over its switches and write the results folder."""
+    from sim.attribution import attribute, coalition_outcomes, plot_attribution, uncertainty_label
+    from sim.attribution_report import AttributionFacts, render_report, save_facts, write_docs
     from sim.outputs import write_results
-    from sim.scenario import scenario_hash
+    from sim.runner import replication_seeds, run_tasks
+    from sim.scenario import load_scenario, scenario_hash
+    from sim.validation import load_targets
 
-    settings, targets, seed, run = _validation_runs(args)
+    if args.replications < 2:
+        raise UserError(f"--replications: expected at least 2, got {args.replications}")
+    if args.permutations < 2:
+        raise UserError(f"--permutations: expected at least 2, got {args.permutations}")
+    settings = load_scenario(args.scenario, args.overrides)
+    seed = settings.run.seed if args.seed is None else args.seed
+    seeds = replication_seeds(seed, args.replications)
     folder = _output_folder(args, f"attribute-{args.scenario.stem}")
     try:
-        outcomes = {name: run(scenario) for name, scenario in variants(settings).items()}
+        result = attribute(settings, seeds, load_targets(), args.permutations, partial(
+            run_tasks, workers=args.workers, progress=not args.quiet, label="coalition runs",
+            function=coalition_outcomes), order_seed=seed)
+    except ValueError as error:
+        folder.rmdir()
+        raise UserError(f"attribute: {args.scenario}: {error}") from None
     except BaseException:
         folder.rmdir()
         raise
-    table = paired_differences(outcomes, targets)
-    wide = table.pivot(index="variant", columns="outcome", values="difference")
-    print("Mean paired change in each validated outcome when a mechanism is switched off "
-          f"({args.replications} replications, same seeds):")
-    print(wide[[t.outcome for t in targets.targets]].round(1).to_string())
+    facts = AttributionFacts(args.command_line, str(args.scenario), args.replications,
+                             uncertainty_label(result))
+    report = render_report(result.table, facts, "attribution.png")
+    print(report)
     write_results(folder, {
-        "attribution.csv": lambda path: table.to_csv(path, index=False),
-        "attribution.png": partial(plot_attribution, table),
+        "attribution.csv": lambda path: result.table.to_csv(path, index=False),
+        "coalitions.csv": lambda path: result.coalitions.to_csv(path),
+        "attribution.png": partial(plot_attribution, result.table),
+        "report.md": lambda path: path.write_text(f"# What each switch explains\n\n{report}"),
+        "facts.json": partial(save_facts, facts),
         "manifest.json": _manifest(args, scenario_file=str(args.scenario),
                                    scenario_hash=scenario_hash(settings), root_seed=seed,
-                                   replications=args.replications),
+                                   replication_seeds=seeds, replications=args.replications,
+                                   switches=[s.name for s in result.design.switches],
+                                   method=result.design.method,
+                                   coalitions=len(result.design.coalitions)),
     })
     print(f"Wrote {folder}/")
+    if args.docs:
+        write_docs(folder, args.docs)
+        print(f"Wrote the attribution section of {args.docs}")
     return 0
 
 

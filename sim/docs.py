@@ -14,8 +14,10 @@ The same reference is embedded in the model description, ``docs/ODD.md``, betwee
 comments ``ODD_START`` and ``ODD_END`` (its headings one level lower); the rest of that file is
 written by hand and left as it is.
 
-Run ``python -m sim.docs`` to rewrite ``docs/parameters.md`` and the embedded reference in
-``docs/ODD.md``; ``python -m sim.docs --check`` exits with status 1 if either is out of date.
+Run ``python -m sim.docs`` to rewrite ``docs/parameters.md``, the embedded reference in
+``docs/ODD.md`` and the generated blocks of ``docs/baseline.md`` (``sim.baseline_doc``: the
+baseline's values with their sources); ``python -m sim.docs --check`` exits with status 1 if any
+is out of date.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from sim.baseline_doc import BASELINE_DOC_PATH, embed_baseline_values
 from sim.schema import ScenarioFile
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -374,7 +377,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--odd", type=Path, default=ODD_PATH,
                         help="model description whose embedded reference to rewrite or check "
                              "(default: docs/ODD.md)")
+    parser.add_argument("--baseline", type=Path, default=BASELINE_DOC_PATH,
+                        help="baseline page whose generated values to rewrite or check "
+                             "(default: docs/baseline.md)")
     args = parser.parse_args(argv)
+    if _baseline_page(args.baseline, args.check) != 0:
+        return 1
     expected = render_parameter_reference()
     odd_current = args.odd.read_text(encoding="utf-8") if args.odd.is_file() else None
     try:
@@ -410,6 +418,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Rewrote the parameter reference in {_shown(args.odd)}")
     else:
         print(f"The parameter reference in {_shown(args.odd)} was up to date")
+    return 0
+
+
+def _baseline_page(page: Path, check: bool) -> int:
+    """Rewrite (or with ``check`` compare) the generated blocks of the baseline page."""
+    from sim.model import BASELINE
+    from sim.scenario import load_scenario
+
+    current = page.read_text(encoding="utf-8") if page.is_file() else ""
+    try:
+        expected = embed_baseline_values(current, load_scenario(BASELINE))
+    except ValueError as error:
+        print(f"{_shown(page)}: {error}", file=sys.stderr)
+        return 1
+    if current == expected:
+        return 0
+    if check:
+        print(f"the values in {_shown(page)} are out of date with the baseline; regenerate them "
+              f"with: {REGENERATE_COMMAND}", file=sys.stderr)
+        return 1
+    page.write_text(expected, encoding="utf-8")
+    print(f"Rewrote the generated values in {_shown(page)}")
     return 0
 
 

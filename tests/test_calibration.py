@@ -156,16 +156,17 @@ def test_validate_writes_its_table_and_figure_and_exits_by_the_result(tmp_path, 
     assert "targets pass" in result.out
 
 
-def test_attribute_reports_each_mechanism(tmp_path, capsys):
+def test_attribute_reports_each_state_lever_and_mechanism(tmp_path, capsys):
     out = tmp_path / "attribution"
-    result = run_cli(["attribute", "-n", "2", "-q", "--out", str(out)], capsys)
+    result = run_cli(["attribute", "-n", "2", "-q", "--permutations", "2", "--set",
+                      "run.end_year=2021", "--out", str(out)], capsys)
     assert result.code == 0, result.err
     table = pd.read_csv(out / "attribution.csv")
-    assert {"no financing", "no lock-in", "no export controls", "no incidents",
-            "no security pressure", "no subsidies", "no bundling",
-            "no promotion"} <= set(table["variant"])
-    financing = table[(table["variant"] == "no financing") & (table["outcome"] == "deals")]
-    assert financing["difference"].iloc[0] < 0
+    assert {"China financing", "US financing", "lock-in", "US export controls", "incidents",
+            "US security pressure", "China subsidies", "bundling", "China promotion",
+            "US promotion", "China strategic value", "US strategic value"} <= set(table["switch"])
+    financing = table[(table["switch"] == "China financing") & (table["outcome"] == "deals")]
+    assert financing["leave_one_out"].iloc[0] > 0
     assert (out / "attribution.png").is_file()
 
 

@@ -153,10 +153,18 @@ def odd_with_markers(tmp_path: Path, block: str = "stale\n") -> Path:
     return odd
 
 
+def baseline_copy(tmp_path: Path) -> list[str]:
+    """``--baseline`` pointing at a copy of the baseline page, so the repository's is untouched."""
+    copy = tmp_path / "baseline.md"
+    copy.write_text(BASELINE_DOC.read_text(encoding="utf-8"), encoding="utf-8")
+    return ["--baseline", str(copy)]
+
+
 def test_check_flag_fails_on_a_stale_file(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     output = tmp_path / "parameters.md"
-    odd = ["--odd", str(odd_with_markers(tmp_path, render_embedded_reference()))]
+    odd = ["--odd", str(odd_with_markers(tmp_path, render_embedded_reference())),
+           *baseline_copy(tmp_path)]
     assert main(["--check", "--output", str(output), *odd]) == 1
     output.write_text("stale\n", encoding="utf-8")
     assert main(["--check", "--output", str(output), *odd]) == 1
@@ -197,7 +205,7 @@ def test_check_flag_fails_when_the_odds_reference_is_stale(
     output = tmp_path / "parameters.md"
     output.write_text(render_parameter_reference(), encoding="utf-8")
     odd = odd_with_markers(tmp_path, "| `choice.cost_weight` | 2 |\n")
-    arguments = ["--output", str(output), "--odd", str(odd)]
+    arguments = ["--output", str(output), "--odd", str(odd), *baseline_copy(tmp_path)]
     assert main(["--check", *arguments]) == 1
     error = capsys.readouterr().err
     assert "ODD.md" in error and REGENERATE_COMMAND in error
@@ -214,10 +222,11 @@ def test_an_odd_without_markers_is_refused_and_left_alone(
     output = tmp_path / "parameters.md"
     odd = tmp_path / "ODD.md"
     odd.write_text("# ODD\n\nNo markers.\n", encoding="utf-8")
-    assert main(["--output", str(output), "--odd", str(odd)]) == 1
+    assert main(["--output", str(output), "--odd", str(odd), *baseline_copy(tmp_path)]) == 1
     assert ODD_START in capsys.readouterr().err
     assert odd.read_text(encoding="utf-8") == "# ODD\n\nNo markers.\n"
-    assert main(["--check", "--output", str(output), "--odd", str(odd)]) == 1
+    assert main(["--check", "--output", str(output), "--odd", str(odd),
+                 *baseline_copy(tmp_path)]) == 1
 
 
 def test_embedding_keeps_the_text_around_the_markers() -> None:
