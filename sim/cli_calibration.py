@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sim.errors import UserError
+from sim.cli_compare import at_least_two_replications, non_negative, seed_value
 
 DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
 DEFAULT_SPEC = Path("calibration/abc.yaml")
@@ -42,9 +42,10 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
                     "fit and the policy answers across the posterior.")
     calibrate.add_argument("spec", nargs="?", type=Path, default=DEFAULT_SPEC,
                            help=f"calibration file (default: {DEFAULT_SPEC})")
-    calibrate.add_argument("--spread-members", type=int, default=12, metavar="N",
+    calibrate.add_argument("--spread-members", type=non_negative, default=12, metavar="N",
                            help="posterior members rerun to 2035 for the policy spread")
-    calibrate.add_argument("--spread-replications", type=int, default=4, metavar="N",
+    calibrate.add_argument("--spread-replications", type=at_least_two_replications, default=4,
+                           metavar="N",
                            help="replications per member and variant for the policy spread")
     calibrate.add_argument("--install", action="store_true",
                            help="ship the result: calibration/posterior.csv, "
@@ -56,20 +57,19 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 def _scenario_arguments(parser: argparse.ArgumentParser, default_replications: int) -> None:
     parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO,
                         help=f"scenario file (default: {DEFAULT_SCENARIO})")
-    parser.add_argument("--replications", "-n", type=int, default=default_replications,
-                        metavar="N", help=f"replications (default {default_replications})")
-    parser.add_argument("--seed", type=int, metavar="S",
+    parser.add_argument("--replications", "-n", type=at_least_two_replications,
+                        default=default_replications, metavar="N",
+                        help=f"replications (default {default_replications})")
+    parser.add_argument("--seed", type=seed_value, metavar="S",
                         help="root seed (default: the scenario's run.seed)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                         dest="overrides", help="override a parameter (repeatable)")
 
 
 def _output_folder(args: argparse.Namespace, name: str) -> Path:
-    from sim.outputs import default_folder, reserve_folder
+    from sim.outputs import claim_results_folder
 
-    folder = args.out or default_folder(Path("results"), name, datetime.now().astimezone())
-    reserve_folder(folder)
-    return folder
+    return claim_results_folder(args.out, name, datetime.now())
 
 
 def _manifest(args: argparse.Namespace, **fields) -> partial:
@@ -84,8 +84,6 @@ def _validation_runs(args: argparse.Namespace):
     from sim.scenario import load_scenario
     from sim.validation import load_targets, outcomes_by_replication
 
-    if args.replications < 2:
-        raise UserError(f"--replications: expected at least 2, got {args.replications}")
     targets = load_targets()
     horizon = f"run.end_year={int(targets.cutoff)}"
     settings = load_scenario(args.scenario, [*args.overrides, horizon])
@@ -98,7 +96,7 @@ def _validation_runs(args: argparse.Namespace):
 
 def command_validate(args: argparse.Namespace) -> int:
     """Run the baseline to April 2021 and compare with the targets."""
-    from sim.outputs import write_results
+    from sim.outputs import release_folder, write_results
     from sim.scenario import scenario_hash
     from sim.validation import compare_with_targets, format_table, plot_validation
 
@@ -107,7 +105,7 @@ def command_validate(args: argparse.Namespace) -> int:
     try:
         per_replication = run(settings)
     except BaseException:
-        folder.rmdir()
+        release_folder(folder)
         raise
     table = compare_with_targets(per_replication, targets)
     print(format_table(table))
@@ -127,7 +125,7 @@ def command_validate(args: argparse.Namespace) -> int:
 def command_attribute(args: argparse.Namespace) -> int:
     """Switch each mechanism off in turn and report the change in the validated outcomes."""
     from sim.attribution import paired_differences, plot_attribution, variants
-    from sim.outputs import write_results
+    from sim.outputs import release_folder, write_results
     from sim.scenario import scenario_hash
 
     settings, targets, seed, run = _validation_runs(args)
@@ -135,7 +133,7 @@ def command_attribute(args: argparse.Namespace) -> int:
     try:
         outcomes = {name: run(scenario) for name, scenario in variants(settings).items()}
     except BaseException:
-        folder.rmdir()
+        release_folder(folder)
         raise
     table = paired_differences(outcomes, targets)
     wide = table.pivot(index="variant", columns="outcome", values="difference")
@@ -161,7 +159,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         representative_overrides,
         write_report,
     )
-    from sim.outputs import write_results
+    from sim.outputs import release_folder, write_results
     from sim.validation import load_targets
 
     spec, base = load_spec(args.spec)
@@ -173,7 +171,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
                                args.spread_replications, args.workers, not args.quiet) \
             if args.spread_members > 0 else None
     except BaseException:
-        folder.rmdir()
+        release_folder(folder)
         raise
     overrides = representative_overrides(result, spec, base)
     report: dict[str, str] = {}

@@ -8,9 +8,7 @@ stays fast.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 from sim.experiments.executors import EXECUTORS
@@ -81,7 +79,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
-    with store, _terminate_as_interrupt():
+    with store:
         total = store.manifest()["runs"]
         try:
             where = f"{args.executor} {args.scheduler}" if args.scheduler else args.executor
@@ -107,7 +105,7 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     from sim.experiments.sensitivity import analyse, format_table, write_sensitivity
     from sim.experiments.store import SweepStore
 
-    store = SweepStore.open(args.results)
+    store = SweepStore.open(args.results)  # a folder that is not a sweep: one message
     method, table = analyse(store, args.outcomes)
     out = args.out or args.results / "sensitivity"
     write_sensitivity(out, method, table, figure=not args.no_figure)
@@ -125,16 +123,3 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
     return value
-
-
-@contextmanager
-def _terminate_as_interrupt():
-    """Treat SIGTERM (a cluster's job limit, ``kill``) like Ctrl-C: save finished runs, stop."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
