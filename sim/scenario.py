@@ -155,7 +155,7 @@ def _parse_override(assignment: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
-_SHOW = reprlib.Repr(maxlevel=3, maxdict=4, maxlist=4, maxtuple=4, maxset=4, maxstring=60,
+_SHOW = reprlib.Repr(maxlevel=2, maxdict=4, maxlist=4, maxtuple=4, maxset=4, maxstring=60,
                      maxlong=40, maxother=60)
 
 
@@ -169,7 +169,7 @@ def show(value: Any) -> str:
 
     Never the full repr: a value can be a structure of 10^9 items (aliases) or a huge string.
     """
-    return _SHOW.repr(value)
+    return clip(_SHOW.repr(value), 120)
 
 
 def _set_path(raw: dict[str, Any], key_path: list[str], value: Any, assignment: str) -> None:
