@@ -8,7 +8,6 @@ a fresh interpreter is the point.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -130,7 +129,7 @@ def test_hole2_a_long_flat_value_is_refused_with_a_short_message(tmp_path: Path,
     assert len(message) < 500
 
 
-# --- hole 3: invalid numbers and names accepted --------------------------------------------------
+# --- hole 3: invalid numbers and names accepted ------------------------------------------------
 
 
 @pytest.mark.parametrize(("assignment", "key", "expected"), [
@@ -173,7 +172,7 @@ def test_hole3_invalid_numbers_codes_and_names_are_refused(assignment, key, expe
     assert listing(tmp_path) == ["tiny.yaml"]
 
 
-# --- hole 4: sizes checked against documented limits before allocating ----------------------------
+# --- hole 4: sizes checked against documented limits before allocating -------------------------
 
 
 def test_hole4_a_billion_replications_is_refused_before_any_seed_is_made(tmp_path, capsys):
@@ -324,7 +323,7 @@ def test_hole5_a_file_larger_than_the_limit_is_not_read(tmp_path: Path, capsys):
     refused(run_cli(["run", path, "--out", tmp_path / "o"], capsys), str(path), "at most")
 
 
-# --- hole 6: debris of killed runs ---------------------------------------------------------------
+# --- hole 6: debris of killed runs -------------------------------------------------------------
 
 
 def test_hole6_stale_claims_and_staging_folders_are_cleared_and_the_rerun_succeeds(
@@ -367,7 +366,7 @@ def test_hole6_a_folder_claimed_by_a_live_process_is_refused(tiny, tmp_path, cap
     assert listing(tmp_path) == ["tiny.yaml"]
 
 
-# --- hole 8: default folder names ------------------------------------------------------------------
+# --- hole 8: default folder names --------------------------------------------------------------
 
 
 def test_hole8_concurrent_runs_without_out_get_distinct_folders(tiny: Path, tmp_path: Path):
@@ -401,7 +400,7 @@ def test_hole8_a_name_claimed_by_another_process_is_skipped(tmp_path: Path):
     assert listing(tmp_path) == []
 
 
-# --- hole 9: duplicate keys ------------------------------------------------------------------------
+# --- hole 9: duplicate keys --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("text", "key", "lines"), [
