@@ -84,46 +84,58 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
     """Refuse deep nesting, recursive aliases and expansions beyond ``MAX_NODES`` nodes.
 
     Iterative, with the expanded size of each distinct node computed once (aliases share the
-    anchored node object), so a small file is checked quickly whatever it would expand to.
+    anchored node object), so a small file is checked quickly whatever it would expand to. The
+    message names the key path of the smallest part that breaks a limit.
     """
     size: dict[int, int] = {}
     on_path: set[int] = set()
-    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    stack: list[tuple[yaml.Node, tuple[str, ...], bool]] = [(root, (), False)]
     while stack:
-        node, depth, children_done = stack.pop()
+        node, path, children_done = stack.pop()
         key = id(node)
         if children_done:
             on_path.discard(key)
-            size[key] = 1 + sum(size[id(child)] for child in _children(node))
+            size[key] = 1 + sum(size[id(child)] for _, child in _children(node))
             if size[key] > MAX_NODES:
                 raise UserError(
-                    f"{source}: line {node.start_mark.line + 1}: the YAML expands "
-                    f"to more than {MAX_NODES:,} values (through aliases '*name'); "
-                    "write the values out or use fewer aliases"
+                    f"{source}: {_where(path, node)}: the YAML expands to more than "
+                    f"{MAX_NODES:,} values (through aliases '*name'); write the values out or "
+                    "use fewer aliases"
                 )
             continue
         if key in size:
             continue
         if key in on_path:
             raise UserError(
-                f"{source}: line {node.start_mark.line + 1}: an alias refers to "
-                "the value that contains it (a recursive structure)"
+                f"{source}: {_where(path, node)}: an alias refers to the value that contains "
+                "it (a recursive structure)"
             )
-        if depth > MAX_DEPTH:
+        if len(path) >= MAX_DEPTH:
             raise UserError(
-                f"{source}: line {node.start_mark.line + 1}: the YAML nests "
-                f"deeper than {MAX_DEPTH} levels"
+                f"{source}: {_where(path, node)}: the YAML nests deeper than {MAX_DEPTH} levels"
             )
         on_path.add(key)
-        stack.append((node, depth, True))
+        stack.append((node, path, True))
         stack.extend(
-            (child, depth + 1, False) for child in _children(node) if id(child) not in size
+            (child, (*path, label), False)
+            for label, child in _children(node)
+            if id(child) not in size
         )
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
+def _where(path: tuple[str, ...], node: yaml.Node) -> str:
+    shown = ".".join(path[:6]) + (".[...]" if len(path) > 6 else "")
+    return f"{shown or '(top level)'} (line {node.start_mark.line + 1})"
+
+
+def _children(node: yaml.Node) -> list[tuple[str, yaml.Node]]:
+    """Each child node with its label in a key path: its key, or its index in a list."""
     if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
+        return [(str(index), child) for index, child in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
+        children = []
+        for key, value in node.value:
+            label = _short(key.value, 30).strip("'") if isinstance(key, yaml.ScalarNode) else "?"
+            children += [(label, key), (label, value)]
+        return children
     return []
