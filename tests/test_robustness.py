@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, listing, run_cli, run_cli_subprocess, write_tiny_scenario
+from conftest import BASELINE, listing, run_cli, write_tiny_scenario
 
 from sim import limits
 from sim.errors import UserError
@@ -439,12 +439,3 @@ def test_hole9_a_duplicate_key_in_an_experiment_file_is_refused(tmp_path: Path, 
     path.write_text("scenario: tiny.yaml\nscenario: other.yaml\n")
     refused(run_cli(["sweep", path, "--executor", "serial"], capsys), str(path),
             "duplicate key 'scenario' (first at line 1, again at line 2)")
-
-
-def test_bad_input_in_a_fresh_interpreter_exits_2_without_traceback(tmp_path: Path):
-    path = tmp_path / "dup.yaml"
-    path.write_text(f"extends: {BASELINE}\nrun: {{seed: 1}}\nrun: {{seed: 2}}\n")
-    process = run_cli_subprocess(["run", path], cwd=tmp_path)
-    assert process.returncode == 2 and "Traceback" not in process.stderr
-    assert "duplicate key 'run'" in process.stderr
-    assert listing(tmp_path) == ["dup.yaml"]
