@@ -8,8 +8,9 @@ results), and then:
 - no process of its session is alive 2 s later (no orphans);
 - SIGTERM behaves as Ctrl-C: exit status 130 (or 0 if it had already finished; or death by the
   signal if it came while the interpreter was still importing, before the command set its
-  handler), and nothing is left, not even hidden files; SIGKILL leaves no visible results folder (at most its hidden
-  claim and staging folder, which the next command clears);
+  handler), and nothing is left, not even hidden files;
+- SIGKILL leaves no visible results folder (at most its hidden claim and staging folder, which
+  the next command clears);
 - the same command run again succeeds, and afterwards no hidden leftovers remain.
 
 The delays come from ``CLOUDRACE_FAULT_SEED`` (printed; default: random) and
