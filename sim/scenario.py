@@ -396,8 +396,8 @@ def _data_problems(scenario: ScenarioFile) -> list[str]:
             if column not in countries.columns:
                 nearest = difflib.get_close_matches(column, list(countries.columns), n=1)
                 hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
-                problems.append(f"states.{name}.ties.{clip(column, 60)}: no such column in the country "
-                                f"data{hint}")
+                problems.append(f"states.{name}.ties.{clip(column, 60)}: no such column in the "
+                                f"country data{hint}")
             elif not (is_bool_dtype(countries[column]) or is_numeric_dtype(countries[column])):
                 problems.append(f"states.{name}.ties.{column}: the column is not numeric or "
                                 "true/false")

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import UserError
+from sim.experiments.designs import design_size
 from sim.experiments.outcomes import Outcome, resolve_outcome
 from sim.experiments.parameters import (
     CategoricalParameter,
@@ -43,11 +43,10 @@ from sim.experiments.parameters import (
     RealParameter,
     value_at_path,
 )
-from sim.experiments.designs import design_size
 from sim.limits import MAX_DESIGN_POINTS, MAX_SWEEP_RUNS
 from sim.scenario import format_validation_error, load_scenario, read_text, scenario_hash, show
-from sim.strict_yaml import load_yaml
 from sim.schema import ScenarioFile
+from sim.strict_yaml import load_yaml
 
 DESIGN_OPTIONS = {
     "full_factorial": {"resolution"},
