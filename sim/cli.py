@@ -22,7 +22,7 @@ from sim.cli_calibration import add_commands as add_calibration_commands
 from sim.cli_compare import add_commands as add_compare_commands
 from sim.errors import UserError
 from sim.experiments.cli import add_commands as add_experiment_commands
-from sim.limits import MAX_REPLICATIONS
+from sim.limits import MAX_REPLICATIONS, MAX_WORKERS
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -88,7 +88,7 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument("--out", type=Path, metavar="DIR",
                         help="results folder to create (must not exist; default: "
                              "results/<name>-<date-time>)")
-    common.add_argument("--workers", "-w", type=_positive_int, default=1, metavar="N",
+    common.add_argument("--workers", "-w", type=workers_count, default=1, metavar="N",
                         help="worker processes for the replications (default 1; results do "
                              "not depend on it)")
     common.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -108,8 +108,9 @@ def whole_number(text: str, low: int = 0, high: int | None = None) -> int:
     return value
 
 
-def _positive_int(text: str) -> int:
-    return whole_number(text, 1)
+def workers_count(text: str) -> int:
+    """A number of worker processes: 1 to ``MAX_WORKERS``."""
+    return whole_number(text, 1, MAX_WORKERS)
 
 
 def replications_count(text: str) -> int:

@@ -19,6 +19,8 @@ MAX_EXTENDS_DEPTH = 32
 """Longest chain of scenario files extending each other."""
 MAX_REPLICATIONS = 100_000
 """Most replications of one scenario in one command (``run -n``, ``validate -n``, ...)."""
+MAX_WORKERS = 512
+"""Most worker processes one command starts (``--workers``)."""
 MAX_COMMAND_RUNS = 1_000_000
 """Most model runs one ``compare``, ``validate`` or ``attribute`` command makes in total."""
 MAX_DESIGN_POINTS = 1_000_000

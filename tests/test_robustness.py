@@ -218,7 +218,7 @@ def test_hole4_compare_refuses_more_runs_than_the_limit(tiny: Path, tmp_path: Pa
 def test_hole4_the_limits_table_in_the_docs_matches_the_code():
     text = (REPO / "docs" / "reliability.md").read_text(encoding="utf-8")
     for name in ("MAX_INPUT_FILE_BYTES", "MAX_YAML_NODES", "MAX_YAML_DEPTH",
-                 "MAX_EXTENDS_DEPTH", "MAX_REPLICATIONS", "MAX_COMMAND_RUNS",
+                 "MAX_EXTENDS_DEPTH", "MAX_REPLICATIONS", "MAX_WORKERS", "MAX_COMMAND_RUNS",
                  "MAX_DESIGN_POINTS", "MAX_SWEEP_RUNS"):
         row = re.search(rf"\| `{name}` \| ([\d,]+) \|", text)
         assert row, f"docs/reliability.md has no row for {name}"
@@ -234,6 +234,8 @@ def test_hole4_the_limits_table_in_the_docs_matches_the_code():
     ["compare", "{tiny}", "{tiny}", "--posterior", "-1"],
     ["validate", "{tiny}", "-n", "1"],
     ["calibrate", "--spread-replications", "-3"],
+    ["run", "{tiny}", "--workers", "100000"],
+    ["sweep", "{tiny}", "--workers", "100000"],
 ])
 def test_hole5_bad_option_values_exit_2_with_usage_and_write_nothing(argv, tiny, tmp_path,
                                                                      capsys):

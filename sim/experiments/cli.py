@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from sim.experiments.executors import EXECUTORS
+from sim.limits import MAX_WORKERS
 
 RESULTS_DIR = Path("results")
 EXIT_INTERRUPTED = 130
@@ -30,7 +31,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--executor", choices=EXECUTORS, default="processes",
                        help="where runs execute: this process, worker processes on this machine "
                             "(default), or Dask distributed")
-    sweep.add_argument("--workers", type=_positive_int, metavar="N",
+    sweep.add_argument("--workers", type=_workers, metavar="N",
                        help="worker processes (default: the available cores; with --scheduler "
                             "the cluster's own workers are used)")
     sweep.add_argument("--scheduler", metavar="ADDRESS",
@@ -112,6 +113,14 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     print(format_table(method, table))
     print(f"Wrote {out}/indices.csv" + ("" if args.no_figure else " and indices.png"))
     return 0
+
+
+def _workers(text: str) -> int:
+    """A number of worker processes: 1 to ``MAX_WORKERS``."""
+    value = _positive_int(text)
+    if value > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_WORKERS}, got {value:,}")
+    return value
 
 
 def _positive_int(text: str) -> int:
