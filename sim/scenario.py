@@ -202,7 +202,7 @@ def format_validation_error(label: str, error: ValidationError,
         if loc in seen:
             continue
         seen.add(loc)
-        key = ".".join(loc) or "(top level)"
+        key = ".".join(clip(part, 60) for part in loc) or "(top level)"
         origin = " (set with --set)" if any(
             loc[: len(o)] == o or o[: len(loc)] == loc for o in override_paths) else ""
         lines.append(f"  {key}{origin}: {_expectation(item, loc, root)}")
