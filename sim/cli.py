@@ -8,20 +8,27 @@ with status 2; nothing is written.
 from __future__ import annotations
 
 import argparse
+import errno
 import shlex
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-
-import yaml
 
 from sim.cli_calibration import add_commands as add_calibration_commands
 from sim.cli_compare import add_commands as add_compare_commands
 from sim.errors import UserError
 from sim.experiments.cli import add_commands as add_experiment_commands
+from sim.limits import MAX_REPLICATIONS, MAX_WORKERS
 
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+FILE_SYSTEM_REFUSALS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT,
+                        errno.EFBIG}
+"""Errors of a write the file system refuses: the user's to fix, reported without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,9 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a scenario's replications and write contracts.csv, yearly.csv, "
                     "manifest.json, figures/ and summary.md to a new results folder.")
     run.add_argument("scenario", type=Path, help="scenario file, e.g. scenarios/baseline.yaml")
-    run.add_argument("--replications", "-n", type=_positive_int, metavar="N",
-                     help="number of replications (default: the scenario's run.replications)")
-    run.add_argument("--seed", type=_seed, metavar="S",
+    run.add_argument("--replications", "-n", type=replications_count, metavar="N",
+                     help="number of replications (default: the scenario's run.replications; "
+                          f"at most {MAX_REPLICATIONS:,})")
+    run.add_argument("--seed", type=seed_value, metavar="S",
                      help="root seed (default: the scenario's run.seed)")
     run.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                      dest="overrides",
@@ -80,28 +88,39 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument("--out", type=Path, metavar="DIR",
                         help="results folder to create (must not exist; default: "
                              "results/<name>-<date-time>)")
-    common.add_argument("--workers", "-w", type=_positive_int, default=1, metavar="N",
+    common.add_argument("--workers", "-w", type=workers_count, default=1, metavar="N",
                         help="worker processes for the replications (default 1; results do "
                              "not depend on it)")
     common.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return common
 
 
-def _positive_int(text: str) -> int:
+def whole_number(text: str, low: int = 0, high: int | None = None) -> int:
+    """A whole number in ``[low, high]``, for argparse (its message names the option)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected at least {low}, got {value}")
+    if high is not None and value > high:
+        raise argparse.ArgumentTypeError(f"expected at most {high:,}, got {value:,}")
     return value
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+def workers_count(text: str) -> int:
+    """A number of worker processes: 1 to ``MAX_WORKERS``."""
+    return whole_number(text, 1, MAX_WORKERS)
+
+
+def replications_count(text: str) -> int:
+    """A number of replications: 1 to ``MAX_REPLICATIONS`` (checked before any seed is made)."""
+    return whole_number(text, 1, MAX_REPLICATIONS)
+
+
+def seed_value(text: str) -> int:
+    """A root seed: 0 to 2^63-1."""
+    value = whole_number(text, -(2**70))
     if not 0 <= value < 2**63:
         raise argparse.ArgumentTypeError(f"expected a seed between 0 and 2^63-1, got {value}")
     return value
@@ -111,9 +130,9 @@ def command_run(args: argparse.Namespace) -> int:
     """Run a scenario and write its results folder."""
     from sim.countries import DEFAULT_COUNTRIES_PATH, load_countries
     from sim.outputs import (
-        default_folder,
+        claim_results_folder,
         file_sha256,
-        reserve_folder,
+        release_folder,
         write_csv,
         write_manifest,
         write_results,
@@ -128,13 +147,12 @@ def command_run(args: argparse.Namespace) -> int:
     root_seed = settings.run.seed if args.seed is None else args.seed
     started = datetime.now(UTC)
     name = args.scenario.stem
-    folder = args.out or default_folder(Path("results"), name, started.astimezone())
-    reserve_folder(folder)
+    folder = claim_results_folder(args.out, name, started)
     try:
         seeds, results = run_scenario(settings, replications, root_seed, args.tenders,
                                       progress=not args.quiet, workers=args.workers)
     except BaseException:
-        folder.rmdir()
+        release_folder(folder)
         raise
     import pandas as pd
 
@@ -177,7 +195,8 @@ def command_run(args: argparse.Namespace) -> int:
 
 def command_scenarios(args: argparse.Namespace) -> int:
     """List scenario files with their descriptions."""
-    from sim.scenario import SCENARIO_DIR
+    from sim.scenario import SCENARIO_DIR, clip, read_text
+    from sim.strict_yaml import load_yaml
 
     folder = args.folder or (Path("scenarios") if Path("scenarios").is_dir() else SCENARIO_DIR)
     if not folder.is_dir():
@@ -187,11 +206,13 @@ def command_scenarios(args: argparse.Namespace) -> int:
         raise UserError(f"{folder}: no scenario files (*.yaml) in it")
     for path in files:
         try:
-            description = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(
-                "description", "")
-        except (yaml.YAMLError, AttributeError):
+            data = load_yaml(read_text(path, "scenario"), str(path))
+            description = data.get("description", "") if isinstance(data, dict) else ""
+            if not isinstance(description, str):
+                raise UserError("the description is not text")
+        except UserError:
             description = "(cannot be read: run it to see the error)"
-        print(f"{path.relative_to(folder)}\n    {' '.join(str(description).split())}\n")
+        print(f"{path.relative_to(folder)}\n    {clip(' '.join(description.split()), 400)}\n")
     return 0
 
 
@@ -210,13 +231,40 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.command_line = shlex.join(["cloudrace", *argv])
     try:
-        return args.handler(args)
+        with terminate_as_interrupt():
+            return args.handler(args)
     except UserError as error:
         print(f"cloudrace: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("cloudrace: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except OSError as error:
+        if error.errno not in FILE_SYSTEM_REFUSALS:
+            raise
+        where = f" {error.filename}" if error.filename else ""
+        print(f"cloudrace: error: cannot write{where}: {error.strerror}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (``kill``, a job limit) like Ctrl-C: clean up, write nothing, exit 130.
+
+    Only in the main thread (where Python delivers signals); the previous handler comes back.
+    """
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def console_main() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sim.errors import UserError
+from sim.cli_compare import at_least_two_replications, non_negative, seed_value
 
 DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
 DEFAULT_SPEC = Path("calibration/abc.yaml")
@@ -55,9 +55,10 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
                     "fit and the policy answers across the posterior.")
     calibrate.add_argument("spec", nargs="?", type=Path, default=DEFAULT_SPEC,
                            help=f"calibration file (default: {DEFAULT_SPEC})")
-    calibrate.add_argument("--spread-members", type=int, default=12, metavar="N",
+    calibrate.add_argument("--spread-members", type=non_negative, default=12, metavar="N",
                            help="posterior members rerun to 2035 for the policy spread")
-    calibrate.add_argument("--spread-replications", type=int, default=4, metavar="N",
+    calibrate.add_argument("--spread-replications", type=at_least_two_replications, default=4,
+                           metavar="N",
                            help="replications per member and variant for the policy spread")
     calibrate.add_argument("--install", action="store_true",
                            help="ship the result: calibration/posterior.csv, "
@@ -69,20 +70,19 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 def _scenario_arguments(parser: argparse.ArgumentParser, default_replications: int) -> None:
     parser.add_argument("scenario", nargs="?", type=Path, default=DEFAULT_SCENARIO,
                         help=f"scenario file (default: {DEFAULT_SCENARIO})")
-    parser.add_argument("--replications", "-n", type=int, default=default_replications,
-                        metavar="N", help=f"replications (default {default_replications})")
-    parser.add_argument("--seed", type=int, metavar="S",
+    parser.add_argument("--replications", "-n", type=at_least_two_replications,
+                        default=default_replications, metavar="N",
+                        help=f"replications (default {default_replications})")
+    parser.add_argument("--seed", type=seed_value, metavar="S",
                         help="root seed (default: the scenario's run.seed)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                         dest="overrides", help="override a parameter (repeatable)")
 
 
 def _output_folder(args: argparse.Namespace, name: str) -> Path:
-    from sim.outputs import default_folder, reserve_folder
+    from sim.outputs import claim_results_folder
 
-    folder = args.out or default_folder(Path("results"), name, datetime.now().astimezone())
-    reserve_folder(folder)
-    return folder
+    return claim_results_folder(args.out, name, datetime.now())
 
 
 def _manifest(args: argparse.Namespace, **fields) -> partial:
@@ -97,8 +97,6 @@ def _validation_runs(args: argparse.Namespace):
     from sim.scenario import load_scenario
     from sim.validation import load_targets, outcomes_by_replication
 
-    if args.replications < 2:
-        raise UserError(f"--replications: expected at least 2, got {args.replications}")
     targets = load_targets()
     horizon = f"run.end_year={int(targets.cutoff)}"
     settings = load_scenario(args.scenario, [*args.overrides, horizon])
@@ -111,7 +109,7 @@ def _validation_runs(args: argparse.Namespace):
 
 def command_validate(args: argparse.Namespace) -> int:
     """Run the baseline to April 2021 and compare with the targets."""
-    from sim.outputs import write_results
+    from sim.outputs import release_folder, write_results
     from sim.scenario import scenario_hash
     from sim.validation import compare_with_targets, format_table, plot_validation
 
@@ -120,7 +118,7 @@ def command_validate(args: argparse.Namespace) -> int:
     try:
         per_replication = run(settings)
     except BaseException:
-        folder.rmdir()
+        release_folder(folder)
         raise
     table = compare_with_targets(per_replication, targets)
     print(format_table(table))
@@ -141,7 +139,7 @@ def command_attribute(args: argparse.Namespace) -> int:
     """Decompose the scenario's outcomes over its switches and write the results folder."""
     from sim.attribution import attribute, coalition_outcomes, plot_attribution, uncertainty_label
     from sim.attribution_report import AttributionFacts, render_report, save_facts, write_docs
-    from sim.outputs import write_results
+    from sim.outputs import release_folder, write_results
     from sim.runner import replication_seeds, run_tasks
     from sim.scenario import load_scenario, scenario_hash
     from sim.validation import load_targets
@@ -159,10 +157,10 @@ def command_attribute(args: argparse.Namespace) -> int:
             run_tasks, workers=args.workers, progress=not args.quiet, label="coalition runs",
             function=coalition_outcomes), order_seed=seed)
     except ValueError as error:
-        folder.rmdir()
+        release_folder(folder)
         raise UserError(f"attribute: {args.scenario}: {error}") from None
     except BaseException:
-        folder.rmdir()
+        release_folder(folder)
         raise
     facts = AttributionFacts(args.command_line, str(args.scenario), args.replications,
                              uncertainty_label(result))
@@ -196,7 +194,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         representative_overrides,
         write_report,
     )
-    from sim.outputs import write_results
+    from sim.outputs import release_folder, write_results
     from sim.validation import load_targets
 
     spec, base = load_spec(args.spec)
@@ -208,7 +206,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
                                args.spread_replications, args.workers, not args.quiet) \
             if args.spread_members > 0 else None
     except BaseException:
-        folder.rmdir()
+        release_folder(folder)
         raise
     overrides = representative_overrides(result, spec, base)
     report: dict[str, str] = {}

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import UserError
+from sim.limits import MAX_COMMAND_RUNS, MAX_REPLICATIONS
 
 DEFAULT_CALIBRATION = Path("calibration/abc.yaml")
 DEFAULT_POSTERIOR = Path("calibration/posterior.csv")
@@ -26,13 +27,14 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
                     "money per contract swung. Writes CSV tables, figures and a report.")
     compare.add_argument("base", type=Path, help="the base scenario, e.g. scenarios/baseline.yaml")
     compare.add_argument("others", type=Path, nargs="+", help="scenarios to compare with it")
-    compare.add_argument("--replications", "-n", type=int, default=10, metavar="N",
-                         help="replications per scenario (and per posterior member; default 10)")
-    compare.add_argument("--seed", type=int, metavar="S",
+    compare.add_argument("--replications", "-n", type=at_least_two_replications, default=10,
+                         metavar="N", help="replications per scenario (and per posterior "
+                         "member; default 10)")
+    compare.add_argument("--seed", type=seed_value, metavar="S",
                          help="root seed (default: the base scenario's run.seed)")
     compare.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                          dest="overrides", help="override a parameter in every scenario")
-    compare.add_argument("--posterior", type=int, default=0, metavar="N",
+    compare.add_argument("--posterior", type=non_negative, default=0, metavar="N",
                          help="run every scenario under the N heaviest members of the shipped "
                               "posterior ensemble, so intervals carry parameter uncertainty")
     compare.add_argument("--calibration", type=Path, default=DEFAULT_CALIBRATION,
@@ -50,23 +52,64 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     compare.set_defaults(handler=command_compare)
 
 
+def at_least_two_replications(text: str) -> int:
+    """A number of replications for paired intervals: 2 to ``MAX_REPLICATIONS``."""
+    from sim.cli import whole_number
+
+    return whole_number(text, 2, MAX_REPLICATIONS)
+
+
+def non_negative(text: str) -> int:
+    """A whole number of at least 0."""
+    from sim.cli import whole_number
+
+    return whole_number(text, 0)
+
+
+def seed_value(text: str) -> int:
+    """A root seed (``sim.cli.seed_value``)."""
+    from sim.cli import seed_value as parse
+
+    return parse(text)
+
+
+def check_run_count(runs: int, what: str) -> None:
+    """Refuse a command that would make more than ``MAX_COMMAND_RUNS`` model runs."""
+    if runs > MAX_COMMAND_RUNS:
+        raise UserError(f"{what} make {runs:,} runs; at most {MAX_COMMAND_RUNS:,} are allowed "
+                        "in one command (use cloudrace sweep for more)")
+
+
+def read_posterior(path: Path, members: int, parameters: list[str]) -> pd.DataFrame:
+    """The ``members`` heaviest members of a posterior file, or ``UserError`` naming the file."""
+    from sim.comparison import load_posterior
+
+    if not path.is_file():
+        raise UserError(f"{path}: posterior ensemble not found (run "
+                        "cloudrace calibrate --install)")
+    try:
+        chosen = load_posterior(path, members)
+        return chosen[parameters]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, pd.errors.ParserError) as error:
+        message = str(error)[:200]
+        raise UserError(f"{path}: not a posterior ensemble (a CSV with a weight column and "
+                        f"the columns {', '.join(parameters)}): {message}") from None
+
+
 def command_compare(args: argparse.Namespace) -> int:
     """Run the comparison and write its folder."""
     from sim.calibration import candidate_values, load_scenario_values, load_spec
     from sim.comparison import (
         Draw,
-        load_posterior,
         paired_differences,
         run_forked_outcomes,
         run_outcomes,
     )
     from sim.comparison_plots import plot_differences, plot_trajectories
-    from sim.outputs import default_folder, reserve_folder, write_manifest, write_results
+    from sim.outputs import claim_results_folder, release_folder, write_manifest, write_results
     from sim.runner import replication_seeds, run_tasks
     from sim.scenario import load_scenario, scenario_hash
 
-    if args.replications < 2:
-        raise UserError(f"--replications: expected at least 2, got {args.replications}")
     paths = [args.base, *args.others]
     names = [path.stem for path in paths]
     if len(set(names)) < len(names):
@@ -74,17 +117,16 @@ def command_compare(args: argparse.Namespace) -> int:
     scenarios = {name: load_scenario(path, args.overrides)
                  for name, path in zip(names, paths, strict=True)}
     base_name = names[0]
+    check_run_count(len(paths) * max(1, args.posterior) * args.replications,
+                    f"{len(paths)} scenarios x {max(1, args.posterior):,} posterior members x "
+                    f"{args.replications:,} replications")
     seed = scenarios[base_name].run.seed if args.seed is None else args.seed
     seeds = replication_seeds(seed, args.replications)
     members: dict[int, dict] = {-1: {}}
     if args.posterior:
         spec, _ = load_spec(args.calibration)
-        if not args.posterior_file.is_file():
-            raise UserError(f"{args.posterior_file}: posterior ensemble not found (run "
-                            "cloudrace calibrate --install)")
-        chosen = load_posterior(args.posterior_file, args.posterior)
-        members = {int(index): row[list(spec.parameters)].to_dict()
-                   for index, row in chosen.iterrows()}
+        chosen = read_posterior(args.posterior_file, args.posterior, list(spec.parameters))
+        members = {int(index): row.to_dict() for index, row in chosen.iterrows()}
     if args.fork is not None and not (scenarios[base_name].run.start_year < args.fork
                                       <= scenarios[base_name].run.end_year):
         raise UserError(f"--fork: expected a date within the run, got {args.fork:g}")
@@ -98,9 +140,7 @@ def command_compare(args: argparse.Namespace) -> int:
                 tasks += [(settings, name, draw) for name, settings in fitted.items()]
             else:
                 tasks.append((fitted, args.fork, draw))
-    folder = args.out or default_folder(Path("results"), f"compare-{base_name}",
-                                        datetime.now().astimezone())
-    reserve_folder(folder)
+    folder = claim_results_folder(args.out, f"compare-{base_name}", datetime.now())
     try:
         if args.fork is None:
             results = run_tasks(tasks, args.workers, not args.quiet, "runs",
@@ -110,10 +150,10 @@ def command_compare(args: argparse.Namespace) -> int:
                 tasks, args.workers, not args.quiet, "forked runs",
                 function=run_forked_outcomes) for run in branches]
     except (ValueError, UserError) as error:
-        folder.rmdir()
+        release_folder(folder)
         raise UserError(f"compare: {error}") from None
     except BaseException:
-        folder.rmdir()
+        release_folder(folder)
         raise
     outcomes = pd.DataFrame([outcome for outcome, _ in results])
     trajectories = pd.concat([trajectory for _, trajectory in results], ignore_index=True)

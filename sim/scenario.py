@@ -13,23 +13,29 @@ Rules:
 
 from __future__ import annotations
 
+import collections
 import difflib
 import hashlib
 import json
+import reprlib
 import types
 import typing
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from pydantic import BaseModel, ValidationError
 
 from sim.countries import load_countries
 from sim.errors import UserError
+from sim.limits import MAX_EXTENDS_DEPTH, MAX_INPUT_FILE_BYTES
+from sim.market.financing import repayment_periods
 from sim.schema import ScenarioFile
+from sim.strict_yaml import load_yaml
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+MAX_MESSAGE_LINES = 20
+"""A message lists at most this many problems (then says how many more)."""
 
 
 def load_scenario(path: str | Path, overrides: typing.Sequence[str] = (),
@@ -48,7 +54,7 @@ def load_scenario(path: str | Path, overrides: typing.Sequence[str] = (),
         f"{path} (extending {' <- '.join(str(f) for f in files[1:])})"
     override_paths = []
     assignments = [_parse_override(assignment) + (assignment,) for assignment in overrides]
-    assignments += [(key.split("."), value, f"{key}={value!r}")
+    assignments += [(key.split("."), value, f"{key}={show(value)}")
                     for key, value in (values or {}).items()]
     for key_path, value, assignment in assignments:
         _set_path(raw, key_path, value, assignment)
@@ -69,19 +75,7 @@ def scenario_hash(scenario: ScenarioFile) -> str:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise UserError(f"{path}: scenario file not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: cannot read the file ({error})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise UserError(f"{path}: YAML syntax error{where}: {problem}") from None
+    data = load_yaml(read_text(path, "scenario"), str(path))
     if data is None:
         raise UserError(f"{path}: the file is empty; expected a mapping of scenario sections "
                         "(at least 'description:')")
@@ -91,12 +85,35 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def read_text(path: Path, noun: str) -> str:
+    """The text of a user's input file, or ``UserError`` (missing, unreadable, binary, huge)."""
+    try:
+        if not path.is_file():
+            raise UserError(f"{path}: {noun} file not found")
+        size = path.stat().st_size
+        if size > MAX_INPUT_FILE_BYTES:
+            raise UserError(f"{path}: the {noun} file is {size:,} bytes; at most "
+                            f"{MAX_INPUT_FILE_BYTES:,} are read")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: cannot read the {noun} file: it is not UTF-8 text") from None
+    except OSError as error:
+        raise UserError(f"{path}: cannot read the {noun} file ({error.strerror or error})"
+                        ) from None
+
+
 def _read_with_extends(path: Path, chain: tuple[Path, ...], files: list[Path]
                        ) -> dict[str, Any]:
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as error:  # a symbolic link loop
+        raise UserError(f"{path}: cannot open the scenario file ({error})") from None
     if resolved in chain:
         cycle = " -> ".join(p.name for p in (*chain, resolved))
         raise UserError(f"{path}: 'extends' forms a cycle: {cycle}")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise UserError(f"{files[0]}: 'extends' chains more than {MAX_EXTENDS_DEPTH} files "
+                        f"(reached {path})")
     data = _read_yaml(path)
     files.append(path)
     parent_name = data.get("extends")
@@ -104,7 +121,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...], files: list[Path]
         return data
     if not isinstance(parent_name, str):
         raise UserError(f"{path}: extends: expected a file name such as baseline.yaml, "
-                        f"got {parent_name!r}")
+                        f"got {show(parent_name)}")
     parent_path = path.parent / parent_name
     if not parent_path.is_file():
         raise UserError(f"{path}: extends: file not found: {parent_path}")
@@ -126,13 +143,33 @@ def _deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
 def _parse_override(assignment: str) -> tuple[list[str], Any]:
     key, sep, text = assignment.partition("=")
     if not sep or not key.strip():
-        raise UserError(f"--set {assignment}: expected key.path=value, e.g. "
+        raise UserError(f"--set {clip(assignment)}: expected key.path=value, e.g. "
                         "--set choice.cost_weight=2.5")
+    if not text.strip():
+        return key.strip().split("."), None
     try:
-        value = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError:
-        raise UserError(f"--set {assignment}: cannot read the value {text!r}") from None
+        value = load_yaml(text, "value")
+    except UserError as error:
+        raise UserError(f"--set {clip(assignment)}: cannot read the value "
+                        f"({str(error).removeprefix('value: ')})") from None
     return key.strip().split("."), value
+
+
+_SHOW = reprlib.Repr(maxlevel=2, maxdict=4, maxlist=4, maxtuple=4, maxset=4, maxstring=60,
+                     maxlong=40, maxother=60)
+
+
+def clip(text: str, limit: int = 100) -> str:
+    """``text`` as it is, or its first ``limit`` characters and ``...``."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def show(value: Any) -> str:
+    """A short repr of a user's value for a message: long or nested values are cut (``...``).
+
+    Never the full repr: a value can be a structure of 10^9 items (aliases) or a huge string.
+    """
+    return clip(_SHOW.repr(value), 120)
 
 
 def _set_path(raw: dict[str, Any], key_path: list[str], value: Any, assignment: str) -> None:
@@ -165,11 +202,13 @@ def format_validation_error(label: str, error: ValidationError,
         if loc in seen:
             continue
         seen.add(loc)
-        key = ".".join(loc) or "(top level)"
+        key = ".".join(clip(part, 60) for part in loc) or "(top level)"
         origin = " (set with --set)" if any(
             loc[: len(o)] == o or o[: len(loc)] == loc for o in override_paths) else ""
         lines.append(f"  {key}{origin}: {_expectation(item, loc, root)}")
     header = f"{label}: invalid {noun}"
+    if len(lines) > MAX_MESSAGE_LINES:
+        lines[MAX_MESSAGE_LINES:] = [f"  ... and {len(lines) - MAX_MESSAGE_LINES} more"]
     if len(lines) == 1:
         return f"{header}: {lines[0].strip()}"
     return header + "\n" + "\n".join(lines)
@@ -191,27 +230,29 @@ def _expectation(item: dict[str, Any], loc: tuple[str, ...], root: type[BaseMode
         return f"unknown key{hint} (valid keys: {', '.join(sorted(valid))})"
     if kind == "missing":
         return "required key is missing"
+    if kind == "finite_number":
+        return f"expected a finite number, got {show(given)}"
     if kind == "value_error":
         return "expected " + str(item["ctx"]["error"])
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bound = {"greater_than_equal": ">=", "less_than_equal": "<=",
                  "greater_than": ">", "less_than": "<"}[kind]
         limit = next(iter(item["ctx"].values()))
-        return f"expected a number {bound} {limit}, got {given!r}"
+        return f"expected a number {bound} {limit}, got {show(given)}"
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "dict_type",
                 "int_from_float"):
         if _is_phased(loc, root):
-            return f"expected a number or a {{year: value}} mapping, got {given!r}"
+            return f"expected a number or a {{year: value}} mapping, got {show(given)}"
         noun = {"dict_type": "a mapping"}.get(kind, "an integer" if "int" in kind else "a number")
-        return f"expected {noun}, got {given!r}"
+        return f"expected {noun}, got {show(given)}"
     if kind in ("bool_parsing", "bool_type"):
-        return f"expected true or false, got {given!r}"
+        return f"expected true or false, got {show(given)}"
     if kind == "literal_error":
-        return f"expected {item['ctx']['expected']}, got {given!r}"
+        return f"expected {item['ctx']['expected']}, got {show(given)}"
     if kind in ("list_type", "string_type", "model_type"):
         noun = {"list_type": "a list", "string_type": "text", "model_type": "a mapping"}[kind]
-        return f"expected {noun}, got {given!r}"
-    return f"{item['msg']} (got {given!r})"
+        return f"expected {noun}, got {show(given)}"
+    return f"{item['msg']} (got {show(given)})"
 
 
 def _field_type(loc: tuple[str, ...], root: type[BaseModel]) -> Any:
@@ -266,27 +307,59 @@ def _check_references(label: str, scenario: ScenarioFile) -> None:
                                 "first year")
         if provider.home_state not in scenario.states:
             problems.append(f"providers.{name}.home_state: expected one of the states "
-                            f"({', '.join(states)}), got {provider.home_state!r}")
+                            f"({', '.join(states)}), got {show(provider.home_state)}")
     for state_name, state in scenario.states.items():
         for index, control in enumerate(state.export_controls):
             if control.target not in scenario.providers:
                 problems.append(
                     f"states.{state_name}.export_controls.{index}.target: expected one of the "
-                    f"providers ({', '.join(sorted(scenario.providers))}), got {control.target!r}")
+                    f"providers ({', '.join(sorted(scenario.providers))}), got "
+                    f"{show(control.target)}")
         for ally in state.co_finances:
             if ally not in scenario.states:
                 problems.append(f"states.{state_name}.co_finances: expected names of states "
-                                f"({', '.join(states)}), got {ally!r}")
-        if state.financing.grace_years >= state.financing.maturity_years:
+                                f"({', '.join(states)}), got {show(ally)}")
+        terms = state.financing
+        if terms.grace_years >= terms.maturity_years:
             problems.append(f"states.{state_name}.financing.grace_years: expected fewer years "
-                            f"than maturity_years ({state.financing.maturity_years:g})")
+                            f"than maturity_years ({terms.maturity_years:g})")
+        elif repayment_periods(terms.maturity_years, terms.grace_years) < 1:
+            problems.append(f"states.{state_name}.financing.grace_years: expected at least one "
+                            f"whole year of repayment after the grace period (loans are repaid "
+                            f"yearly; maturity {terms.maturity_years:g} and grace "
+                            f"{terms.grace_years:g} years both round to "
+                            f"{round(terms.maturity_years)})")
     if sum(kind.share for kind in scenario.tenders.kinds.values()) <= 0:
         problems.append("tenders.kinds: expected at least one kind with a share above 0")
+    problems += _column_clashes(scenario)
     problems += _data_problems(scenario)
     if problems:
+        if len(problems) > MAX_MESSAGE_LINES:
+            problems[MAX_MESSAGE_LINES:] = [f"... and {len(problems) - MAX_MESSAGE_LINES} more"]
         if len(problems) == 1:
             raise UserError(f"{label}: invalid scenario: {problems[0]}")
         raise UserError(f"{label}: invalid scenario\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def _column_clashes(scenario: ScenarioFile) -> list[str]:
+    """Provider and state names whose yearly.csv columns would overwrite one another.
+
+    A provider named ``state_US`` would write ``share_new_state_US``, the column of the state
+    ``US``. The column names are the model's own (``YearlyMetrics``), so the check follows them.
+    """
+    from sim.metrics import YearlyMetrics
+
+    names = types.SimpleNamespace(
+        providers=[types.SimpleNamespace(name=name) for name in scenario.providers],
+        states=dict.fromkeys(scenario.states))
+    counts = collections.Counter(YearlyMetrics(names).columns)
+    repeated = sorted(column for column, count in counts.items() if count > 1)
+    if not repeated:
+        return []
+    return [f"providers/states: the names {', '.join(sorted(scenario.providers))} (providers) "
+            f"and {', '.join(sorted(scenario.states))} (states) give yearly.csv the same column "
+            f"more than once ({', '.join(repeated[:3])}); rename one (a provider must not be "
+            "named state_<state>, nor <provider>_region_..., _fh_... or _income_...)"]
 
 
 def _data_problems(scenario: ScenarioFile) -> list[str]:
@@ -299,21 +372,38 @@ def _data_problems(scenario: ScenarioFile) -> list[str]:
                        ("population.exclude", population.exclude)):
         unknown = sorted(set(codes) - known)
         if unknown:
-            problems.append(f"{key}: unknown ISO3 codes {', '.join(unknown)} (not in the "
+            problems.append(f"{key}: unknown ISO3 codes {_codes(unknown)} (not in the "
                             "country data)")
+    taking_part = (set(population.only) or known) - set(population.exclude)
+    if not taking_part & known:
+        problems.append("population: no country takes part (population.only, less "
+                        "population.exclude, leaves none); expected at least one")
     for name, provider in scenario.providers.items():
         unknown = sorted(set(provider.barred_in) - known)
         if unknown:
             problems.append(f"providers.{name}.barred_in: unknown ISO3 codes "
-                            f"{', '.join(unknown)}")
+                            f"{_codes(unknown)}")
+        unknown = sorted(set(provider.cloud_regions) - known)
+        if unknown:
+            problems.append(f"providers.{name}.cloud_regions: unknown ISO3 codes "
+                            f"{_codes(unknown)} (not in the country data)")
     for name, state in scenario.states.items():
+        for column in state.ties_from:
+            if column not in state.ties:
+                problems.append(f"states.{name}.ties_from.{clip(column, 60)}: expected one of the "
+                                f"state's ties ({', '.join(sorted(state.ties)) or 'none'})")
         for column in state.ties:
             if column not in countries.columns:
                 nearest = difflib.get_close_matches(column, list(countries.columns), n=1)
                 hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
-                problems.append(f"states.{name}.ties.{column}: no such column in the country "
-                                f"data{hint}")
+                problems.append(f"states.{name}.ties.{clip(column, 60)}: no such column in the "
+                                f"country data{hint}")
             elif not (is_bool_dtype(countries[column]) or is_numeric_dtype(countries[column])):
                 problems.append(f"states.{name}.ties.{column}: the column is not numeric or "
                                 "true/false")
     return problems
+
+
+def _codes(codes: list[str], limit: int = 10) -> str:
+    shown = ", ".join(show(code).strip("'") for code in codes[:limit])
+    return shown + (f" and {len(codes) - limit} more" if len(codes) > limit else "")

@@ -8,9 +8,17 @@ parameter reference in ``docs/parameters.md`` is generated from this module.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sim.market.financing import (
     DAC_DIFFERENTIATED,
@@ -24,6 +32,8 @@ REGIONS = ("Africa", "Asia", "Americas", "Europe", "Middle East")
 INCOME_GROUPS = ("Low", "Lower middle", "Upper middle", "High")
 FH_STATUSES = ("Free", "Partly Free", "Not Free")
 IncomeGroup = Literal["Low", "Lower middle", "Upper middle", "High"]
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+"""A provider's or state's name: it becomes part of key paths and of yearly.csv's columns."""
 
 
 def param(default: Any, unit: str, meaning: str, *, ge: float | None = None,
@@ -47,7 +57,8 @@ def by_income_group(defaults: dict[str, float], meaning: str) -> Any:
 class Section(BaseModel):
     """Base of every scenario section: unknown keys are errors; time-phased values are checked."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True,
+                              allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -111,7 +122,7 @@ class DemandSettings(Section):
     size_elasticity: float = param(
         0.4, "-", "Elasticity of the tender rate to GDP (GDP/reference GDP)^e.", ge=0, le=2)
     reference_gdp_usd_bn: float = param(
-        50.0, "US$ bn", "GDP of the reference economy for tender rates and values.", ge=0.1)
+        50.0, "US$ bn", "GDP of the reference economy for tender rates and values.", ge=0.1, le=1e6)
     adoption_midpoint_year: float = param(
         2020.0, "year", "Year a reference economy reaches half its full tender rate.",
         ge=1990, le=2100)
@@ -122,7 +133,7 @@ class DemandSettings(Section):
         "GDP per capita above the reference.", ge=0, le=20)
     reference_gdp_per_capita_usd: float = param(
         5000.0, "US$", "GDP per capita at which the S-curve midpoint is the reference year.",
-        ge=100)
+        ge=100, le=1e6)
     internet_lead_years: float = param(
         1.0, "years", "Years earlier the midpoint comes for 100 % internet use than for none.",
         ge=0, le=20)
@@ -178,8 +189,10 @@ class TenderSettings(Section):
         ge=0, le=1)
     value_dispersion: float = param(0.5, "log-sd", "Log-normal spread of tender values.",
                                     ge=0, le=3)
-    min_value_usd_m: float = param(3.0, "US$ m", "Smallest tender value.", ge=0.01)
-    max_value_usd_m: float = param(600.0, "US$ m", "Largest tender value.", ge=1)
+    min_value_usd_m: float = param(3.0, "US$ m", "Smallest tender value.", ge=0.01,
+                                  le=100_000)
+    max_value_usd_m: float = param(600.0, "US$ m", "Largest tender value.", ge=1,
+                                  le=100_000)
     renewal_value_share: float = param(
         0.6, "-", "Value of a renewal relative to the contract it renews (no new hardware).",
         ge=0.05, le=2)
@@ -190,6 +203,13 @@ class TenderSettings(Section):
     debt_need_weight: float = param(
         5.0, "per debt/GDP", "Extra financing need per unit of outstanding state-bank debt "
         "over GDP.", ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _min_within_max(self) -> TenderSettings:
+        if self.min_value_usd_m > self.max_value_usd_m:
+            raise ValueError(f"min_value_usd_m ({self.min_value_usd_m:g}) at most "
+                             f"max_value_usd_m ({self.max_value_usd_m:g})")
+        return self
 
 
 
@@ -318,6 +338,11 @@ class ProviderSettings(Section):
     localisation_quality: float = param(
         0.0, "capability", "Capability added where a government-data localisation rule is in "
         "force (sim/data/data_localisation.csv).", ge=0, le=1)
+
+    @field_validator("cloud_regions")
+    @classmethod
+    def _region_years(cls, regions: dict[str, float]) -> dict[str, float]:
+        return _check_years(regions, "opening year")
 
 
 class ExportControl(Section):
@@ -469,6 +494,19 @@ class StateSettings(Section):
     reactive: ReactiveSettings = Field(default_factory=ReactiveSettings,
                                        description="Reaction to the rival's share.")
 
+    @field_validator("ties_from")
+    @classmethod
+    def _tie_years(cls, years: dict[str, float]) -> dict[str, float]:
+        return _check_years(years, "year")
+
+
+def _check_years(years: dict[str, float], noun: str) -> dict[str, float]:
+    """Every value of a ``{name: year}`` mapping a year between 1900 and 2200."""
+    for name, year in years.items():
+        if not 1900 <= year <= 2200:
+            raise ValueError(f"an {noun} between 1900 and 2200 for {name}, got {year:g}")
+    return years
+
 
 class CoercionSettings(Section):
     """Mechanism 9: how a threatened government decides, and how the others react."""
@@ -589,3 +627,14 @@ class ScenarioFile(Section):
                                                    description="Cloud providers, by name.")
     states: dict[str, StateSettings] = Field(default_factory=_default_states,
                                              description="State actors, by name.")
+
+    @field_validator("providers", "states")
+    @classmethod
+    def _plain_names(cls, actors: dict[str, Any]) -> dict[str, Any]:
+        for name in actors:
+            if not NAME.fullmatch(name):
+                raise ValueError(f"names of letters, digits, '_' or '-' starting with a letter "
+                                 f"(at most 40), got {name[:60]!r}")
+        if not actors:
+            raise ValueError("at least one")
+        return actors

@@ -43,7 +43,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     cache = cache_dir()
     check_cache(cache)
     check_port(host, port)
-    environment = {**os.environ, **solara_environment(cache)}
+    environment = {**os.environ, **solara_environment(cache, port, host)}
     print(f"Cloud Race classroom app: open http://{host}:{port}/ in a browser "
           "(Ctrl+C stops it)", flush=True)
     os.execve(sys.executable, solara_command(host, port), environment)

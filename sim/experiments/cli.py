@@ -8,12 +8,11 @@ stays fast.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 from sim.experiments.executors import EXECUTORS
+from sim.limits import MAX_WORKERS
 
 RESULTS_DIR = Path("results")
 EXIT_INTERRUPTED = 130
@@ -32,7 +31,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--executor", choices=EXECUTORS, default="processes",
                        help="where runs execute: this process, worker processes on this machine "
                             "(default), or Dask distributed")
-    sweep.add_argument("--workers", type=_positive_int, metavar="N",
+    sweep.add_argument("--workers", type=_workers, metavar="N",
                        help="worker processes (default: the available cores; with --scheduler "
                             "the cluster's own workers are used)")
     sweep.add_argument("--scheduler", metavar="ADDRESS",
@@ -81,7 +80,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
-    with store, _terminate_as_interrupt():
+    with store:
         total = store.manifest()["runs"]
         try:
             where = f"{args.executor} {args.scheduler}" if args.scheduler else args.executor
@@ -107,13 +106,21 @@ def command_sensitivity(args: argparse.Namespace) -> int:
     from sim.experiments.sensitivity import analyse, format_table, write_sensitivity
     from sim.experiments.store import SweepStore
 
-    store = SweepStore.open(args.results)
+    store = SweepStore.open(args.results)  # a folder that is not a sweep: one message
     method, table = analyse(store, args.outcomes)
     out = args.out or args.results / "sensitivity"
     write_sensitivity(out, method, table, figure=not args.no_figure)
     print(format_table(method, table))
     print(f"Wrote {out}/indices.csv" + ("" if args.no_figure else " and indices.png"))
     return 0
+
+
+def _workers(text: str) -> int:
+    """A number of worker processes: 1 to ``MAX_WORKERS``."""
+    value = _positive_int(text)
+    if value > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_WORKERS}, got {value:,}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -125,16 +132,3 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
     return value
-
-
-@contextmanager
-def _terminate_as_interrupt():
-    """Treat SIGTERM (a cluster's job limit, ``kill``) like Ctrl-C: save finished runs, stop."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -21,6 +21,7 @@ use it (it brings in SciPy's statistics, half a second at the start of every swe
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,18 @@ def morris(parameters: list[Parameter], trajectories: int, levels: int, seed: in
 
     return morris_sampler.sample(salib_problem(parameters), trajectories, num_levels=levels,
                                  seed=seed)
+
+
+def design_size(parameters: list[Parameter], design: Any) -> int:
+    """How many points ``design_points`` would make, computed without making them."""
+    if design.method == "full_factorial":
+        return math.prod(len(parameter.grid(design.resolution)) for parameter in parameters)
+    count = len(parameters)
+    if design.method == "latin_hypercube":
+        return design.samples
+    if design.method == "sobol":
+        return design.samples * (2 * count + 2 if design.second_order else count + 2)
+    return design.trajectories * (count + 1)
 
 
 def design_points(parameters: list[Parameter], design: Any, seed: int) -> np.ndarray:

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import UserError
+from sim.experiments.designs import design_size
 from sim.experiments.outcomes import Outcome, resolve_outcome
 from sim.experiments.parameters import (
     CategoricalParameter,
@@ -43,8 +43,10 @@ from sim.experiments.parameters import (
     RealParameter,
     value_at_path,
 )
-from sim.scenario import format_validation_error, load_scenario, scenario_hash
+from sim.limits import MAX_DESIGN_POINTS, MAX_SWEEP_RUNS
+from sim.scenario import format_validation_error, load_scenario, read_text, scenario_hash, show
 from sim.schema import ScenarioFile
+from sim.strict_yaml import load_yaml
 
 DESIGN_OPTIONS = {
     "full_factorial": {"resolution"},
@@ -56,7 +58,7 @@ REQUIRED_OPTIONS = {"latin_hypercube": "samples", "sobol": "samples", "morris": 
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class ParameterSpec(_Strict):
@@ -74,15 +76,15 @@ class ParameterSpec(_Strict):
             raise ValueError("either 'range: [low, high]' or 'levels: [a, b, ...]'")
         if self.levels is not None:
             if len(self.levels) < 2:
-                raise ValueError(f"at least two levels, got {self.levels!r}")
+                raise ValueError(f"at least two levels, got {show(self.levels)}")
             if self.integer or self.scale:
                 raise ValueError("'integer' and 'scale' only with a range, not with levels")
             return self
         if len(self.range) != 2 or not self.range[0] < self.range[1]:
-            raise ValueError(f"a range [low, high] with low < high, got {self.range!r}")
+            raise ValueError(f"a range [low, high] with low < high, got {show(self.range)}")
         if self.integer and (self.scale or any(v != int(v) for v in self.range)):
             raise ValueError(f"whole-number bounds and no 'scale' with 'integer', got "
-                             f"{self.range!r}")
+                             f"{show(self.range)}")
         return self
 
     def to_parameter(self, name: str, kind: Literal["uncertainty", "lever"]) -> Parameter:
@@ -199,6 +201,7 @@ def load_experiment(path: str | Path) -> Experiment:
         raise UserError(f"{path}: cannot use the base scenario (with 'set' applied): "
                         f"{_without_set_note(error)}") from None
     parameters = _parameters(path, file)
+    _check_size(path, file, parameters)
     _check_parameter_values(path, file, scenario_path, base, parameters)
     yearly_columns = _yearly_columns(base)
     outcomes = _outcomes(path, file, base, yearly_columns, parameters)
@@ -206,21 +209,24 @@ def load_experiment(path: str | Path) -> Experiment:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise UserError(f"{path}: experiment file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: cannot read the file ({error})") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise UserError(f"{path}: YAML syntax error{where}: "
-                        f"{getattr(error, 'problem', None) or error}") from None
+    data = load_yaml(read_text(path, "experiment"), str(path))
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a mapping with scenario, uncertainties or levers, "
                         f"design and outcomes, got {type(data).__name__}")
     return data
+
+
+def _check_size(path: Path, file: ExperimentFile, parameters: list[Parameter]) -> None:
+    """Refuse a design or a sweep beyond the documented limits before anything is sampled."""
+    points = design_size(parameters, file.design)
+    if points > MAX_DESIGN_POINTS:
+        raise UserError(f"{path}: design: {file.design.method} with these options makes "
+                        f"{points:,} points; at most {MAX_DESIGN_POINTS:,} are allowed (lower "
+                        "the resolution, samples or trajectories)")
+    runs = points * file.replications
+    if runs > MAX_SWEEP_RUNS:
+        raise UserError(f"{path}: replications: {points:,} points x {file.replications:,} "
+                        f"replications make {runs:,} runs; at most {MAX_SWEEP_RUNS:,} are allowed")
 
 
 def _without_set_note(error: UserError) -> str:
@@ -265,13 +271,13 @@ def _check_parameter_values(path: Path, file: ExperimentFile, scenario_path: Pat
         base_value = value_at_path(tree, parameter.name)
         if isinstance(parameter, RealParameter) and parameter.scale and not _scalable(base_value):
             raise UserError(f"{where}: 'scale' needs a number or a {{year: value}} mapping at "
-                            f"that key in the base scenario, found {base_value!r}")
+                            f"that key in the base scenario, found {show(base_value)}")
         for coordinate in parameter.grid(2):  # both ends of a range, every level
             value = parameter.scenario_value(coordinate, base_value)
             try:
                 load_scenario(scenario_path, values={**file.set, parameter.name: value})
             except UserError as error:
-                raise UserError(f"{where}: the base scenario refuses the value {value!r}: "
+                raise UserError(f"{where}: the base scenario refuses the value {show(value)}: "
                                 f"{_without_set_note(error)}") from None
 
 

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import UserError
-from sim.outputs import reserve_folder
+from sim.outputs import release_folder, reserve_folder, staging_folder
 
 MANIFEST = "manifest.json"
 DESIGN = "design.parquet"
@@ -63,34 +63,63 @@ class SweepStore:
     def create(cls, folder: Path, *, manifest: dict[str, Any], scenario_text: str,
                design: pd.DataFrame, runs_schema: pa.Schema, yearly_schema: pa.Schema
                ) -> SweepStore:
-        """Make a new sweep folder (it must not exist) and lock it for writing."""
+        """Make a new sweep folder (it must not exist) and lock it for writing.
+
+        The folder is filled in a hidden staging folder and renamed into place once its
+        manifest is written, so a kill while it is being made leaves no half-made sweep folder
+        (the next command writing beside it removes the staging folder).
+        """
         folder = Path(folder)
         reserve_folder(folder)
-        lock = _acquire_lock(folder)
-        for table, schema in zip(TABLES, (runs_schema, yearly_schema), strict=True):
-            (folder / table).mkdir()
-            pq.write_metadata(schema, folder / table / SCHEMA_FILE)
-        _write_atomically(folder / SCENARIO, scenario_text.encode())
-        _replace_into(folder / DESIGN,
-                      lambda path: pq.write_table(pa.Table.from_pandas(design,
-                                                                       preserve_index=False),
-                                                  path))
-        store = cls(folder, lock)
-        store.write_manifest(manifest)
-        return store
+        staging = staging_folder(folder)
+        lock = None
+        try:
+            staging.mkdir()
+            lock = _acquire_lock(staging)
+            for table, schema in zip(TABLES, (runs_schema, yearly_schema), strict=True):
+                (staging / table).mkdir()
+                pq.write_metadata(schema, staging / table / SCHEMA_FILE)
+            _write_atomically(staging / SCENARIO, scenario_text.encode())
+            _replace_into(staging / DESIGN,
+                          lambda path: pq.write_table(
+                              pa.Table.from_pandas(design, preserve_index=False), path))
+            text = json.dumps(manifest, indent=2, default=str) + "\n"
+            _write_atomically(staging / MANIFEST, text.encode())
+            os.rename(staging, folder)
+        except BaseException as error:
+            if lock is not None:
+                os.close(lock)
+            release_folder(folder)
+            if isinstance(error, OSError):
+                raise UserError(f"{folder}: cannot make the sweep folder ({error.strerror}); "
+                                "nothing was written") from None
+            raise
+        release_folder(folder)
+        return cls(folder, lock)
 
     @classmethod
     def open(cls, folder: Path, *, for_writing: bool = False) -> SweepStore:
-        """Open an existing sweep folder; for writing, lock it and clear what a kill left."""
+        """Open an existing sweep folder; for writing, lock it and clear what a kill left.
+
+        A folder that is not a whole sweep folder is refused, and nothing is written into it.
+        """
         folder = Path(folder)
-        if not (folder / MANIFEST).is_file():
-            raise UserError(f"{folder}: not a sweep folder (no {MANIFEST}); run "
-                            "'cloudrace sweep EXPERIMENT' to make one")
+        _check_sweep_folder(folder)
         lock = None
-        if for_writing:
-            lock = _acquire_lock(folder)
-            _clear_leftovers(folder)
-        return cls(folder, lock)
+        try:
+            if for_writing:
+                lock = _acquire_lock(folder)
+                _clear_leftovers(folder)
+            return cls(folder, lock)
+        except OSError as error:
+            if lock is not None:
+                os.close(lock)
+            raise UserError(f"{folder}: cannot open the sweep folder ({error.strerror}: "
+                            f"{error.filename})") from None
+        except (pa.ArrowException, ValueError) as error:
+            if lock is not None:
+                os.close(lock)
+            raise UserError(f"{folder}: a damaged sweep folder ({str(error)[:200]})") from None
 
     def close(self) -> None:
         """Release the write lock."""
@@ -136,7 +165,11 @@ class SweepStore:
 
     def design(self) -> pd.DataFrame:
         """The design's coordinates, one row per point, in the sampler's order."""
-        return pd.read_parquet(self.folder / DESIGN)
+        try:
+            return pd.read_parquet(self.folder / DESIGN)
+        except (pa.ArrowException, OSError) as error:
+            raise UserError(f"{self.folder}: a damaged sweep folder ({DESIGN}: "
+                            f"{str(error)[:200]})") from None
 
     def finished_run_ids(self) -> set[int]:
         """Ids of the runs with a row in the runs table (finished, whether ok or failed)."""
@@ -153,7 +186,30 @@ class SweepStore:
         return table.sort_values(["run_id", "year"], ignore_index=True)
 
     def _read(self, table: str, columns: list[str] | None = None) -> pa.Table:
-        return pq.read_table(self.folder / table, schema=self.schemas[table], columns=columns)
+        try:
+            return pq.read_table(self.folder / table, schema=self.schemas[table],
+                                 columns=columns)
+        except pa.ArrowException as error:
+            raise UserError(f"{self.folder}: a damaged sweep folder ({table}/: "
+                            f"{str(error)[:200]})") from None
+
+
+def _check_sweep_folder(folder: Path) -> None:
+    """``UserError`` unless ``folder`` holds the files of a sweep folder (checked read-only)."""
+    if not (folder / MANIFEST).is_file():
+        raise UserError(f"{folder}: not a sweep folder (no {MANIFEST}); run "
+                        "'cloudrace sweep EXPERIMENT' to make one")
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UserError(f"{folder}: not a sweep folder ({MANIFEST} cannot be read: "
+                        f"{str(error)[:200]})") from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"{folder}: not a sweep folder ({MANIFEST} is not a JSON mapping)")
+    missing = [name for name in (DESIGN, SCENARIO, *(f"{t}/{SCHEMA_FILE}" for t in TABLES))
+               if not (folder / name).is_file()]
+    if missing:
+        raise UserError(f"{folder}: a damaged sweep folder: {', '.join(missing)} missing")
 
 
 def _part_number(path: Path) -> int:

@@ -370,8 +370,10 @@ def run_sweep(experiment: Experiment, store: SweepStore, executor: Executor, *,
 
     def flush() -> None:
         nonlocal last_flush
-        store.append([_row(rows.pop(r.run_id), r) for r in batch],
+        store.append([_row(rows[r.run_id], r) for r in batch],
                      [_keyed(r) for r in batch if r.yearly is not None])
+        for record in batch:  # only once written: a failed write (disk full) keeps them
+            del rows[record.run_id]
         batch.clear()
         last_flush = time.monotonic()
 
@@ -400,11 +402,13 @@ def run_sweep(experiment: Experiment, store: SweepStore, executor: Executor, *,
         raise
     finally:
         bar.close()
-        if batch:
-            flush()
-        executor.shutdown(wait=True, cancel_futures=True)
-        session.update(finished=_now(), ok=counts.ok, failed=counts.failed)
-        store.write_manifest(manifest)
+        try:
+            if batch:
+                flush()
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+            session.update(finished=_now(), ok=counts.ok, failed=counts.failed)
+            store.write_manifest(manifest)
     return counts
 
 

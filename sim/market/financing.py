@@ -69,10 +69,10 @@ def debt_service_schedule(
     >>> debt_service_schedule(100.0, 0.0, 2, 0)
     [(1.0, 50.0), (2.0, 50.0)]
     """
-    if maturity_years <= grace_years:
-        raise ValueError("maturity must exceed the grace period")
     periods = round(maturity_years * payments_per_year)
     grace_periods = round(grace_years * payments_per_year)
+    if repayment_periods(maturity_years, grace_years, payments_per_year) < 1:
+        raise ValueError("maturity must exceed the grace period by at least one payment period")
     instalment = face_value / (periods - grace_periods)
     period_rate = interest_rate / payments_per_year
     balance = face_value
@@ -82,6 +82,19 @@ def debt_service_schedule(
         payments.append((period / payments_per_year, balance * period_rate + principal))
         balance -= principal
     return payments
+
+
+def repayment_periods(maturity_years: float, grace_years: float,
+                      payments_per_year: int = 1) -> int:
+    """Payments of principal: whole periods to maturity less whole periods of grace.
+
+    Both are rounded to whole periods, so a maturity of 5.4 years and a grace of 4.6 leave no
+    instalment at all (5 - 5) although the maturity is the longer.
+
+    >>> repayment_periods(20, 5), repayment_periods(5.4, 4.6)
+    (15, 0)
+    """
+    return round(maturity_years * payments_per_year) - round(grace_years * payments_per_year)
 
 
 def grant_element(
