@@ -14,8 +14,6 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-import yaml
-
 from sim.cli_calibration import add_commands as add_calibration_commands
 from sim.cli_compare import add_commands as add_compare_commands
 from sim.errors import UserError
@@ -83,6 +81,9 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument("--workers", "-w", type=_positive_int, default=1, metavar="N",
                         help="worker processes for the replications (default 1; results do "
                              "not depend on it)")
+    common.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the replications on the Dask cluster of this scheduler, e.g. "
+                             "tcp://10.0.0.5:8786, instead of --workers processes here")
     common.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return common
 
@@ -119,7 +120,7 @@ def command_run(args: argparse.Namespace) -> int:
         write_results,
     )
     from sim.plots import write_figures
-    from sim.runner import run_scenario
+    from sim.runner import run_scenario, shared_executor
     from sim.scenario import load_scenario, scenario_hash
     from sim.summary import write_summary
 
@@ -132,7 +133,8 @@ def command_run(args: argparse.Namespace) -> int:
     reserve_folder(folder)
     try:
         seeds, results = run_scenario(settings, replications, root_seed, args.tenders,
-                                      progress=not args.quiet, workers=args.workers)
+                                      progress=not args.quiet,
+                                      workers=shared_executor(args.workers, args.scheduler))
     except BaseException:
         folder.rmdir()
         raise
@@ -176,6 +178,8 @@ def command_run(args: argparse.Namespace) -> int:
 
 def command_scenarios(args: argparse.Namespace) -> int:
     """List scenario files with their descriptions."""
+    import yaml
+
     from sim.scenario import SCENARIO_DIR
 
     folder = args.folder or (Path("scenarios") if Path("scenarios").is_dir() else SCENARIO_DIR)

@@ -7,10 +7,12 @@ import shutil
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_CALIBRATION = Path("calibration/abc.yaml")
 DEFAULT_POSTERIOR = Path("calibration/posterior.csv")
@@ -52,6 +54,8 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 
 def command_compare(args: argparse.Namespace) -> int:
     """Run the comparison and write its folder."""
+    import pandas as pd
+
     from sim.calibration import candidate_values, load_scenario_values, load_spec
     from sim.comparison import (
         Draw,
@@ -62,7 +66,7 @@ def command_compare(args: argparse.Namespace) -> int:
     )
     from sim.comparison_plots import plot_differences, plot_trajectories
     from sim.outputs import default_folder, reserve_folder, write_manifest, write_results
-    from sim.runner import replication_seeds, run_tasks
+    from sim.runner import replication_seeds, run_tasks, shared_executor
     from sim.scenario import load_scenario, scenario_hash
 
     if args.replications < 2:
@@ -102,12 +106,13 @@ def command_compare(args: argparse.Namespace) -> int:
                                         datetime.now().astimezone())
     reserve_folder(folder)
     try:
+        workers = shared_executor(args.workers, args.scheduler)
         if args.fork is None:
-            results = run_tasks(tasks, args.workers, not args.quiet, "runs",
+            results = run_tasks(tasks, workers, not args.quiet, "runs",
                                 function=run_outcomes)
         else:
             results = [run for branches in run_tasks(
-                tasks, args.workers, not args.quiet, "forked runs",
+                tasks, workers, not args.quiet, "forked runs",
                 function=run_forked_outcomes) for run in branches]
     except (ValueError, UserError) as error:
         folder.rmdir()
@@ -157,6 +162,8 @@ def command_compare(args: argparse.Namespace) -> int:
 def comparison_report(scenarios: dict, base_name: str, differences: pd.DataFrame,
                       uncertainty: str) -> str:
     """The comparison as markdown: each scenario's question, changes and headline results."""
+    import pandas as pd
+
     from sim.comparison import HEADLINES, format_interval, what_changes
 
     base = scenarios[base_name]
