@@ -38,6 +38,7 @@ import signal
 import tempfile
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
@@ -150,7 +151,12 @@ class ProcessPool(Executor):
             gc.freeze()  # what is imported now stays shared with the workers, page for page
             pool = ProcessPoolExecutor(self.slots, mp_context=context,
                                        initializer=exit_with_process, initargs=(os.getpid(),))
-            pool.submit(os.getpid)  # forks every worker now, while no other thread runs
+            with warnings.catch_warnings():
+                # Python warns of any thread at a fork; the only ones here are C libraries'
+                # (OpenBLAS's pool, pyarrow's jemalloc), which fork safely (pthread_atfork).
+                warnings.filterwarnings("ignore", "This process .* is multi-threaded",
+                                        DeprecationWarning)
+                pool.submit(os.getpid)  # forks every worker now, while no Python thread runs
             gc.unfreeze()
             return pool
         # forkserver asked for, or a pool rebuilt after a worker died (threads run by then).
