@@ -109,18 +109,26 @@ def _seed(text: str) -> int:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    """Run a scenario and write its results folder."""
+    """Run a scenario and write its results folder.
+
+    The tables are appended to files beside the folder as the replications finish (memory does
+    not grow with them) and moved into it with the rest once everything is written.
+    """
+    import os
+    import shutil
+    import tempfile
+
     from sim.countries import DEFAULT_COUNTRIES_PATH, load_countries
     from sim.outputs import (
         default_folder,
         file_sha256,
         reserve_folder,
-        write_csv,
         write_manifest,
         write_results,
     )
     from sim.plots import write_figures
-    from sim.runner import run_scenario, shared_executor
+    from sim.run_tables import stream_tables
+    from sim.runner import shared_executor, stream_scenario
     from sim.scenario import load_scenario, scenario_hash
     from sim.summary import write_summary
 
@@ -131,31 +139,30 @@ def command_run(args: argparse.Namespace) -> int:
     name = args.scenario.stem
     folder = args.out or default_folder(Path("results"), name, started.astimezone())
     reserve_folder(folder)
+    streamed = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tables-", dir=folder.parent))
     try:
-        seeds, results = run_scenario(settings, replications, root_seed, args.tenders,
-                                      progress=not args.quiet,
-                                      workers=shared_executor(args.workers, args.scheduler))
+        seeds, results = stream_scenario(settings, replications, root_seed, args.tenders,
+                                         progress=not args.quiet,
+                                         workers=shared_executor(args.workers, args.scheduler))
+        run = stream_tables(results, streamed, args.tenders)
     except BaseException:
+        shutil.rmtree(streamed, ignore_errors=True)
         folder.rmdir()
         raise
-    import pandas as pd
-
-    contracts = pd.concat([r.contracts for r in results], ignore_index=True)
-    yearly = pd.concat([r.yearly for r in results], ignore_index=True)
+    contracts, yearly = run.contracts, run.yearly
     providers = list(settings.providers)
     states = list(settings.states)
     data_file = Path(settings.population.data_file or DEFAULT_COUNTRIES_PATH)
     writers = {
-        "contracts.csv": partial(write_csv, contracts),
-        "yearly.csv": partial(write_csv, yearly),
+        "contracts.csv": partial(os.replace, streamed / "contracts.csv"),
+        "yearly.csv": partial(os.replace, streamed / "yearly.csv"),
         "summary.md": partial(write_summary, scenario_name=name,
                               description=settings.description, contracts=contracts,
                               yearly=yearly, providers=providers, states=states,
                               replications=replications, end_year=settings.run.end_year),
     }
     if args.tenders:
-        tenders = pd.concat([r.tenders for r in results], ignore_index=True)
-        writers["tenders.csv"] = partial(write_csv, tenders)
+        writers["tenders.csv"] = partial(os.replace, streamed / "tenders.csv")
     if not args.no_figures:
         countries = load_countries(settings.population.data_file)
         centroids = {row.iso3: (row.lon, row.lat) for row in countries.itertuples()}
@@ -170,8 +177,11 @@ def command_run(args: argparse.Namespace) -> int:
         started=started.isoformat(timespec="seconds"),
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         outputs=sorted(writers), scenario=settings.model_dump(mode="json"))
-    write_results(folder, writers)
-    print(f"Wrote {folder}/ ({len(contracts)} contracts over {replications} replication(s)); "
+    try:
+        write_results(folder, writers)
+    finally:
+        shutil.rmtree(streamed, ignore_errors=True)
+    print(f"Wrote {folder}/ ({run.contract_count} contracts over {replications} replication(s)); "
           f"headline numbers in {folder / 'summary.md'}")
     return 0
 
