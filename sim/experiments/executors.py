@@ -17,8 +17,9 @@
   itself, and fails a task that kills four workers with ``KilledWorker``.
 
 A sweep only calls ``submit``, ``shutdown`` and reads ``slots`` (how many runs can execute at
-once), so any other ``concurrent.futures.Executor`` (``mpi4py.futures.MPIPoolExecutor``, say)
-works too. ``map_in_batches`` runs a list of calls on any of them in batches (fewer, larger
+once) and ``batches_per_slot`` (if set, runs are sent in that many batches per slot rather than
+one by one), so any other ``concurrent.futures.Executor`` (``mpi4py.futures.MPIPoolExecutor``,
+say) works too. ``map_in_batches`` runs a list of calls on any of them in batches (fewer, larger
 tasks: what makes a cluster pay off) and yields the results in order.
 
 Only the standard library's light modules are imported here (``multiprocessing`` and Dask when
