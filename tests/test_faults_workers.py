@@ -10,6 +10,7 @@ killed by their ids before the test fails).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -27,15 +28,23 @@ GRACE_SECONDS = 2.0
 
 
 def _environment() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
 
 
 def _kill_when_busy(argv: list[str], cwd: Path, workers: int = 2) -> list:
     """Start ``argv`` in its own process group, SIGKILL it once ``workers`` descendants use
     the CPU, and return the descendants that are still alive ``GRACE_SECONDS`` later."""
-    process = subprocess.Popen(argv, cwd=cwd, env=_environment(), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     parent = psutil.Process(process.pid)
     descendants: list = []
     try:
@@ -51,18 +60,32 @@ def _kill_when_busy(argv: list[str], cwd: Path, workers: int = 2) -> list:
         descendants = parent.children(recursive=True)  # fork server, resource tracker too
         process.kill()  # SIGKILL, to the command's process only (not its group)
         process.wait()
-        _, alive = psutil.wait_procs(descendants, timeout=GRACE_SECONDS)
+        alive = _still_running(descendants)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
         process.stderr.close()
     for survivor in alive:  # stop them by their ids, then report them
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             survivor.kill()
+    return alive
+
+
+def _still_running(processes: list) -> list:
+    """Those of ``processes`` still running ``GRACE_SECONDS`` from now. A process that has
+    exited but whose new parent (an orphan's reaper: init, or a container's first process) has
+    not yet collected its status is a zombie: it has ended, holds no memory, and does not count.
+    """
+    _, alive = psutil.wait_procs(processes, timeout=GRACE_SECONDS)
+    running = []
+    for process in alive:
+        try:
+            if process.status() != psutil.STATUS_ZOMBIE:
+                running.append(process)
         except psutil.NoSuchProcess:
             pass
-    return alive
+    return running
 
 
 def _cpu_seconds(process) -> float:
@@ -92,17 +115,31 @@ def long_scenario(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("command", ["run", "compare", "validate"])
-def test_sigkill_of_a_command_with_two_workers_leaves_no_process_alive(command, long_scenario,
-                                                                       tmp_path):
+def test_sigkill_of_a_command_with_two_workers_leaves_no_process_alive(
+    command, long_scenario, tmp_path
+):
     out = tmp_path / "out"
-    argv = {"run": ["run", long_scenario, "-n", "200"],
-            "compare": ["compare", long_scenario, long_scenario.with_name("other.yaml"),
-                        "-n", "200"],
-            "validate": ["validate", long_scenario, "-n", "200"]}[command]
+    argv = {
+        "run": ["run", long_scenario, "-n", "200"],
+        "compare": ["compare", long_scenario, long_scenario.with_name("other.yaml"), "-n", "200"],
+        "validate": ["validate", long_scenario, "-n", "200"],
+    }[command]
     if command == "compare":
         long_scenario.with_name("other.yaml").write_text(long_scenario.read_text())
-    alive = _kill_when_busy([sys.executable, "-m", "sim.cli", *map(str, argv), "--workers", "2",
-                             "-q", "--out", str(out)], tmp_path)
+    alive = _kill_when_busy(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            *map(str, argv),
+            "--workers",
+            "2",
+            "-q",
+            "--out",
+            str(out),
+        ],
+        tmp_path,
+    )
     assert not alive, f"alive {GRACE_SECONDS} s after SIGKILL: {_describe(alive)}"
 
 
@@ -123,8 +160,9 @@ POOL_SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("start_method", ["fork", "forkserver"])
-def test_sigkill_takes_the_fork_server_and_resource_tracker_with_the_workers(start_method,
-                                                                             tmp_path):
+def test_sigkill_takes_the_fork_server_and_resource_tracker_with_the_workers(
+    start_method, tmp_path
+):
     script = tmp_path / "pool.py"
     script.write_text(POOL_SCRIPT)
     alive = _kill_when_busy([sys.executable, str(script), start_method], tmp_path)
@@ -134,9 +172,26 @@ def test_sigkill_takes_the_fork_server_and_resource_tracker_with_the_workers(sta
 def test_ctrl_c_reaches_only_the_command_and_it_stops_its_workers(long_scenario, tmp_path):
     out = tmp_path / "out"
     process = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "run", str(long_scenario), "-n", "200", "--workers",
-         "2", "-q", "--out", str(out)], cwd=tmp_path, env=_environment(),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            str(long_scenario),
+            "-n",
+            "200",
+            "--workers",
+            "2",
+            "-q",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        env=_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     parent = psutil.Process(process.pid)
     deadline = time.monotonic() + 90
     while len([c for c in parent.children() if _cpu_seconds(c) > 0.05]) < 2:
@@ -151,7 +206,7 @@ def test_ctrl_c_reaches_only_the_command_and_it_stops_its_workers(long_scenario,
             process.kill()
     stderr = process.stderr.read().decode()
     process.stderr.close()
-    _, alive = psutil.wait_procs(descendants, timeout=GRACE_SECONDS)
+    alive = _still_running(descendants)
     for survivor in alive:
         survivor.kill()
     assert process.returncode == 130, stderr
