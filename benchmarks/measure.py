@@ -135,12 +135,12 @@ def start_dask_cluster(folder: Path, workers: int = 2) -> tuple[str, list[subpro
 
 
 def stop_processes(processes: list[subprocess.Popen]) -> None:
-    """Stop processes by their ids: SIGTERM, then SIGKILL after 15 s."""
+    """Stop processes by their ids: SIGTERM, then SIGKILL after 5 s."""
     for process in reversed(processes):
         process.terminate()
     for process in processes:
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

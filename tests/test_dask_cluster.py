@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def scheduler(tmp_path_factory) -> str:
+def scheduler(tmp_path_factory) -> Iterator[str]:
     """The address of a running scheduler with two single-threaded worker processes."""
     from distributed import Client
 
@@ -38,18 +39,52 @@ def scheduler(tmp_path_factory) -> str:
         pytest.skip(f"no dask command beside {sys.executable}")
     folder = tmp_path_factory.mktemp("dask-cluster")
     address = f"tcp://127.0.0.1:{_free_port()}"
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
     log = (folder / "cluster.log").open("w")
-    processes = [subprocess.Popen(
-        [DASK, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-         "--no-dashboard", "--no-show"], cwd=folder, env=environment, stdout=log, stderr=log)]
+    processes = [
+        subprocess.Popen(
+            [
+                DASK,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                address.rsplit(":", 1)[1],
+                "--no-dashboard",
+                "--no-show",
+            ],
+            cwd=folder,
+            env=environment,
+            stdout=log,
+            stderr=log,
+        )
+    ]
     try:
         for name in ("worker-1", "worker-2"):
-            processes.append(subprocess.Popen(
-                [DASK, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                 "--name", name, "--local-directory", folder / name], cwd=folder,
-                env=environment, stdout=log, stderr=log))
+            processes.append(
+                subprocess.Popen(
+                    [
+                        DASK,
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--name",
+                        name,
+                        "--local-directory",
+                        folder / name,
+                    ],
+                    cwd=folder,
+                    env=environment,
+                    stdout=log,
+                    stderr=log,
+                )
+            )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -65,7 +100,7 @@ def scheduler(tmp_path_factory) -> str:
             process.terminate()
         for process in processes:
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
@@ -73,10 +108,12 @@ def scheduler(tmp_path_factory) -> str:
 
 
 def test_a_sweep_on_the_cluster_gives_the_serial_results(scheduler, tmp_path, capsys):
-    experiment = write_experiment(tmp_path, EXPERIMENT)
+    experiment = write_experiment(tmp_path, EXPERIMENT.replace("samples: 4", "samples: 2"))
     folders = {}
-    for name, options in (("serial", ["--executor", "serial"]),
-                          ("dask", ["--executor", "dask", "--scheduler", scheduler])):
+    for name, options in (
+        ("serial", ["--executor", "serial"]),
+        ("dask", ["--executor", "dask", "--scheduler", scheduler]),
+    ):
         folders[name] = tmp_path / name
         result = run_cli(["sweep", experiment, "--out", folders[name], "-q", *options], capsys)
         assert result.code == 0, result.err
@@ -93,12 +130,15 @@ def test_a_sweep_on_the_cluster_gives_the_serial_results(scheduler, tmp_path, ca
 def test_a_run_on_the_cluster_writes_the_same_bytes(scheduler, tmp_path, capsys):
     scenario = write_tiny_scenario(tmp_path)
     for name, options in (("here", []), ("cluster", ["--scheduler", scheduler])):
-        result = run_cli(["run", scenario, "-n", "4", "--no-figures", "-q", "--out",
-                          tmp_path / name, *options], capsys)
+        result = run_cli(
+            ["run", scenario, "-n", "4", "--no-figures", "-q", "--out", tmp_path / name, *options],
+            capsys,
+        )
         assert result.code == 0, result.err
     for table in ("contracts.csv", "yearly.csv"):
-        assert (tmp_path / "here" / table).read_bytes() == \
-            (tmp_path / "cluster" / table).read_bytes(), table
+        assert (tmp_path / "here" / table).read_bytes() == (
+            tmp_path / "cluster" / table
+        ).read_bytes(), table
 
 
 CALIBRATION = """\
@@ -124,8 +164,10 @@ def test_a_calibration_on_the_cluster_finds_the_serial_posterior(scheduler, tmp_
     spec.write_text(CALIBRATION.format(base=scenario.name))
     posteriors = {}
     for name, options in (("here", []), ("cluster", ["--scheduler", scheduler])):
-        result = run_cli(["calibrate", spec, "--spread-members", "0", "-q", "--out",
-                          tmp_path / name, *options], capsys)
+        result = run_cli(
+            ["calibrate", spec, "--spread-members", "0", "-q", "--out", tmp_path / name, *options],
+            capsys,
+        )
         assert result.code == 0, result.err
         posteriors[name] = (tmp_path / name / "calibration" / "posterior.csv").read_bytes()
     assert posteriors["here"] == posteriors["cluster"]
