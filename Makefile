@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= scenarios/baseline.yaml
 REPLICATIONS ?= 10
 
-.PHONY: run test lint bench clean-venv app app-assets
+.PHONY: run test lint bench bench-long clean-venv app app-assets
 
 $(BIN)/python:
 	@interpreter="$$(scripts/find-python)" || exit 1; \
@@ -36,8 +36,20 @@ app: $(VENV)/.installed app-assets
 lint: $(VENV)/.installed
 	$(BIN)/ruff check sim tests benchmarks
 
+# Every benchmark prints its figures (docs/performance.md); a few minutes on 2 idle cores.
+# bench-long adds the long variants: run -n 1000 (memory) and 1,152 Sobol' runs.
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_cli.py
+	$(BIN)/python benchmarks/bench_scaling.py
+	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_dask.py
+	$(BIN)/python benchmarks/bench_sobol.py
+	$(BIN)/python benchmarks/profile_replication.py
+
+bench-long: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_cli.py --rounds 1 --long
+	$(BIN)/python benchmarks/bench_sobol.py --replications 3
 
 clean-venv:
 	rm -rf $(VENV)

@@ -25,6 +25,7 @@ Each run is a plain function of (scenario, seed); runs go through ``sim.runner.r
 from __future__ import annotations
 
 import copy
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,7 +169,7 @@ def score_run(task: tuple[ScenarioFile, int, TargetSet]) -> dict[str, float]:
 
 
 def score_candidates(settings: list[ScenarioFile], seeds: list[int], targets: TargetSet,
-                     workers: int, progress: bool, label: str) -> pd.DataFrame:
+                     workers: int | Executor, progress: bool, label: str) -> pd.DataFrame:
     """Mean validated outcomes of each candidate over the seeds, with distance and pass."""
     tasks = [(candidate, seed, targets) for candidate in settings for seed in seeds]
     outcomes = run_tasks(tasks, workers, progress, label, function=score_run)
@@ -181,7 +182,8 @@ def score_candidates(settings: list[ScenarioFile], seeds: list[int], targets: Ta
     return pd.DataFrame(rows)
 
 
-def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet, workers: int = 1,
+def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet,
+              workers: int | Executor = 1,
               progress: bool = True) -> CalibrationResult:
     """Run the whole procedure (see the module docstring)."""
     keys = list(spec.parameters)

@@ -8,6 +8,7 @@ report shows how much the policy answers move across parameter sets that fit equ
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from pathlib import Path
 
 import matplotlib
@@ -99,7 +100,7 @@ def _spread_task(task: tuple[ScenarioFile, int, int]) -> dict[str, float]:
 
 
 def policy_spread(result: CalibrationResult, spec: CalibrationSpec, base: ScenarioFile,
-                  members: int, replications: int, workers: int,
+                  members: int, replications: int, workers: int | Executor,
                   progress: bool) -> pd.DataFrame:
     """For the heaviest posterior members: outcomes to 2035 with and without state support."""
     chosen = result.posterior.nlargest(members, "weight")

@@ -91,6 +91,9 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument("--workers", "-w", type=workers_count, default=1, metavar="N",
                         help="worker processes for the replications (default 1; results do "
                              "not depend on it)")
+    common.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the replications on the Dask cluster of this scheduler, e.g. "
+                             "tcp://10.0.0.5:8786, instead of --workers processes here")
     common.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return common
 
@@ -127,18 +130,25 @@ def seed_value(text: str) -> int:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    """Run a scenario and write its results folder."""
+    """Run a scenario and write its results folder.
+
+    The tables are appended to files beside the folder as the replications finish (memory does
+    not grow with them) and moved into it with the rest once everything is written.
+    """
+    import os
+    import shutil
+
     from sim.countries import DEFAULT_COUNTRIES_PATH, load_countries
     from sim.outputs import (
         claim_results_folder,
         file_sha256,
         release_folder,
-        write_csv,
         write_manifest,
         write_results,
     )
     from sim.plots import write_figures
-    from sim.runner import run_scenario
+    from sim.run_tables import stream_tables
+    from sim.runner import shared_executor, stream_scenario
     from sim.scenario import load_scenario, scenario_hash
     from sim.summary import write_summary
 
@@ -148,30 +158,32 @@ def command_run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     name = args.scenario.stem
     folder = claim_results_folder(args.out, name, started)
+    # The tables stream into a hidden folder beside it, cleared as stale if this process dies.
+    streamed = folder.parent / f".{folder.name}.tables.partial-{os.getpid()}"
+    streamed.mkdir(parents=True)
     try:
-        seeds, results = run_scenario(settings, replications, root_seed, args.tenders,
-                                      progress=not args.quiet, workers=args.workers)
+        seeds, results = stream_scenario(settings, replications, root_seed, args.tenders,
+                                         progress=not args.quiet,
+                                         workers=shared_executor(args.workers, args.scheduler))
+        run = stream_tables(results, streamed, args.tenders)
     except BaseException:
+        shutil.rmtree(streamed, ignore_errors=True)
         release_folder(folder)
         raise
-    import pandas as pd
-
-    contracts = pd.concat([r.contracts for r in results], ignore_index=True)
-    yearly = pd.concat([r.yearly for r in results], ignore_index=True)
+    contracts, yearly = run.contracts, run.yearly
     providers = list(settings.providers)
     states = list(settings.states)
     data_file = Path(settings.population.data_file or DEFAULT_COUNTRIES_PATH)
     writers = {
-        "contracts.csv": partial(write_csv, contracts),
-        "yearly.csv": partial(write_csv, yearly),
+        "contracts.csv": partial(os.replace, streamed / "contracts.csv"),
+        "yearly.csv": partial(os.replace, streamed / "yearly.csv"),
         "summary.md": partial(write_summary, scenario_name=name,
                               description=settings.description, contracts=contracts,
                               yearly=yearly, providers=providers, states=states,
                               replications=replications, end_year=settings.run.end_year),
     }
     if args.tenders:
-        tenders = pd.concat([r.tenders for r in results], ignore_index=True)
-        writers["tenders.csv"] = partial(write_csv, tenders)
+        writers["tenders.csv"] = partial(os.replace, streamed / "tenders.csv")
     if not args.no_figures:
         countries = load_countries(settings.population.data_file)
         centroids = {row.iso3: (row.lon, row.lat) for row in countries.itertuples()}
@@ -187,8 +199,11 @@ def command_run(args: argparse.Namespace) -> int:
         started=started.isoformat(timespec="seconds"),
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         outputs=sorted(writers), scenario=settings.model_dump(mode="json"))
-    write_results(folder, writers)
-    print(f"Wrote {folder}/ ({len(contracts)} contracts over {replications} replication(s)); "
+    try:
+        write_results(folder, writers)
+    finally:
+        shutil.rmtree(streamed, ignore_errors=True)
+    print(f"Wrote {folder}/ ({run.contract_count} contracts over {replications} replication(s)); "
           f"headline numbers in {folder / 'summary.md'}")
     return 0
 

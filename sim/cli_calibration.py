@@ -8,10 +8,8 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-import pandas as pd
-import yaml
-
 from sim.cli_compare import at_least_two_replications, non_negative, seed_value
+from sim.errors import UserError
 
 DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
 DEFAULT_SPEC = Path("calibration/abc.yaml")
@@ -93,7 +91,11 @@ def _manifest(args: argparse.Namespace, **fields) -> partial:
 
 
 def _validation_runs(args: argparse.Namespace):
-    from sim.runner import run_scenario
+    import pandas as pd
+
+    import pandas as pd
+
+    from sim.runner import run_scenario, shared_executor
     from sim.scenario import load_scenario
     from sim.validation import load_targets, outcomes_by_replication
 
@@ -104,7 +106,9 @@ def _validation_runs(args: argparse.Namespace):
     return settings, targets, seed, lambda scenario: outcomes_by_replication(pd.concat(
         [r.contracts for r in run_scenario(scenario, args.replications, seed,
                                            progress=not args.quiet,
-                                           workers=args.workers)[1]]), targets)
+                                           workers=shared_executor(args.workers,
+                                                                   args.scheduler))[1]]),
+        targets)
 
 
 def command_validate(args: argparse.Namespace) -> int:
@@ -188,6 +192,8 @@ def command_attribute(args: argparse.Namespace) -> int:
 
 def command_calibrate(args: argparse.Namespace) -> int:
     """Run the ABC calibration and write (and optionally ship) its posterior ensemble."""
+    import yaml
+
     from sim.calibration import calibrate, load_spec
     from sim.calibration_report import (
         policy_spread,
@@ -195,15 +201,17 @@ def command_calibrate(args: argparse.Namespace) -> int:
         write_report,
     )
     from sim.outputs import release_folder, write_results
+    from sim.runner import shared_executor
     from sim.validation import load_targets
 
     spec, base = load_spec(args.spec)
     targets = load_targets()
     folder = _output_folder(args, "calibrate")
     try:
-        result = calibrate(spec, base, targets, args.workers, not args.quiet)
+        workers = shared_executor(args.workers, args.scheduler)
+        result = calibrate(spec, base, targets, workers, not args.quiet)
         spread = policy_spread(result, spec, base, args.spread_members,
-                               args.spread_replications, args.workers, not args.quiet) \
+                               args.spread_replications, workers, not args.quiet) \
             if args.spread_members > 0 else None
     except BaseException:
         release_folder(folder)

@@ -7,11 +7,13 @@ import shutil
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.errors import UserError
 from sim.limits import MAX_COMMAND_RUNS, MAX_REPLICATIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_CALIBRATION = Path("calibration/abc.yaml")
 DEFAULT_POSTERIOR = Path("calibration/posterior.csv")
@@ -98,6 +100,8 @@ def read_posterior(path: Path, members: int, parameters: list[str]) -> pd.DataFr
 
 def command_compare(args: argparse.Namespace) -> int:
     """Run the comparison and write its folder."""
+    import pandas as pd
+
     from sim.calibration import candidate_values, load_scenario_values, load_spec
     from sim.comparison import (
         Draw,
@@ -107,7 +111,7 @@ def command_compare(args: argparse.Namespace) -> int:
     )
     from sim.comparison_plots import plot_differences, plot_trajectories
     from sim.outputs import claim_results_folder, release_folder, write_manifest, write_results
-    from sim.runner import replication_seeds, run_tasks
+    from sim.runner import replication_seeds, run_tasks, shared_executor
     from sim.scenario import load_scenario, scenario_hash
 
     paths = [args.base, *args.others]
@@ -142,12 +146,13 @@ def command_compare(args: argparse.Namespace) -> int:
                 tasks.append((fitted, args.fork, draw))
     folder = claim_results_folder(args.out, f"compare-{base_name}", datetime.now())
     try:
+        workers = shared_executor(args.workers, args.scheduler)
         if args.fork is None:
-            results = run_tasks(tasks, args.workers, not args.quiet, "runs",
+            results = run_tasks(tasks, workers, not args.quiet, "runs",
                                 function=run_outcomes)
         else:
             results = [run for branches in run_tasks(
-                tasks, args.workers, not args.quiet, "forked runs",
+                tasks, workers, not args.quiet, "forked runs",
                 function=run_forked_outcomes) for run in branches]
     except (ValueError, UserError) as error:
         release_folder(folder)
@@ -197,6 +202,8 @@ def command_compare(args: argparse.Namespace) -> int:
 def comparison_report(scenarios: dict, base_name: str, differences: pd.DataFrame,
                       uncertainty: str) -> str:
     """The comparison as markdown: each scenario's question, changes and headline results."""
+    import pandas as pd
+
     from sim.comparison import HEADLINES, format_interval, what_changes
 
     base = scenarios[base_name]

@@ -219,14 +219,18 @@ def _reason(error: OSError) -> str:
     return f"{reason}: {error.filename}" if error.filename else reason
 
 
-def write_csv(table: pd.DataFrame, path: Path) -> None:
-    """CSV with booleans as true/false, floats at full precision, no index."""
+def write_csv(table: pd.DataFrame, path: Path, append: bool = False) -> None:
+    """CSV with booleans as true/false, floats at full precision, no index.
+
+    With ``append``, the rows are added to the end of the file, without a header.
+    """
     table = table.copy()
     for column in table.columns:
         values = table[column].dropna()
         if len(values) and values.map(type).eq(bool).all():
             table[column] = table[column].map({True: "true", False: "false"})
-    table.to_csv(path, index=False, lineterminator="\n")
+    table.to_csv(path, index=False, lineterminator="\n", mode="a" if append else "w",
+                 header=not append)
 
 
 def git_commit() -> str:

@@ -8,15 +8,21 @@ and the integer written to the outputs reproduces that replication on its own
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from sim.experiments.executors import (
+    DaskExecutor,
+    ProcessPool,
+    SerialExecutor,
+    map_in_batches,
+)
 from sim.model import CloudRaceModel, CloudRaceScenario
 from sim.schema import ScenarioFile
 
@@ -27,6 +33,11 @@ CONTRACT_COLUMNS = [
     "loan_usd_m", "grant_element", "bundled_hardware", "renewal", "incumbent_provider", "n_bids",
     "troubled", "trouble_kind", "cancelled",
 ]
+RUN_GC_THRESHOLD = 50_000
+"""Allocations between two young-generation collections during a run (Python's default: 700).
+
+A run makes hundreds of thousands of short-lived objects; at the default the cycle collector
+runs hundreds of times a run for about a tenth of its time. It changes no result."""
 
 
 @dataclass
@@ -51,9 +62,14 @@ def replication_seeds(root_seed: int, replications: int) -> list[int]:
 def run_replication(settings: ScenarioFile, replication: int, seed: int,
                     record_tenders: bool = False) -> ReplicationResult:
     """Run one replication of a scenario from start to end and return its tables."""
-    model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=seed),
-                           record_tenders=record_tenders)
-    model.run_model()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(RUN_GC_THRESHOLD, *thresholds[1:])
+    try:
+        model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=seed),
+                               record_tenders=record_tenders)
+        model.run_model()
+    finally:
+        gc.set_threshold(*thresholds)
     return model_tables(model, replication, seed)
 
 
@@ -93,44 +109,86 @@ def contracts_table(model: CloudRaceModel) -> pd.DataFrame:
 
 def run_scenario(settings: ScenarioFile, replications: int | None = None,
                  seed: int | None = None, record_tenders: bool = False,
-                 progress: bool = True, workers: int = 1,
+                 progress: bool = True, workers: int | Executor = 1,
                  ) -> tuple[list[int], list[ReplicationResult]]:
     """Run every replication; returns the seeds and the results, in replication order."""
+    seeds, results = stream_scenario(settings, replications, seed, record_tenders, progress,
+                                     workers)
+    return seeds, list(results)
+
+
+def stream_scenario(settings: ScenarioFile, replications: int | None = None,
+                    seed: int | None = None, record_tenders: bool = False,
+                    progress: bool = True, workers: int | Executor = 1,
+                    ) -> tuple[list[int], Iterator[ReplicationResult]]:
+    """The seeds, and the results yielded in replication order as they come (few held at once,
+    so the caller can write them away: memory does not grow with the replications)."""
     replications = replications or settings.run.replications
     root = settings.run.seed if seed is None else seed
     seeds = replication_seeds(root, replications)
     tasks = [(settings, index, replication_seed, record_tenders)
              for index, replication_seed in enumerate(seeds)]
-    return seeds, run_tasks(tasks, workers, progress, "replications")
+    return seeds, iter_tasks(tasks, workers, progress, "replications")
 
 
 def _run_task(task: tuple[ScenarioFile, int, int, bool]) -> ReplicationResult:
     return run_replication(*task)
 
 
-def run_tasks(tasks: list[tuple], workers: int = 1, progress: bool = True,
+def run_tasks(tasks: Sequence[tuple], workers: int | Executor = 1, progress: bool = True,
               label: str = "runs", function: Callable = _run_task) -> list:
-    """Apply ``function`` to each task, in parallel processes if ``workers`` > 1.
+    """Apply ``function`` to each task, on ``workers`` processes or the executor given.
 
     By default a task is ``(settings, replication, seed, record_tenders)`` and the result a
     ``ReplicationResult``; ``function`` (a module-level function, so it can be pickled) may be any
     other run of a task. Results come back in task order, so they do not depend on the number of
-    workers. Workers start with ``forkserver`` (no inherited threads or locks); scripts that call
-    this with ``workers`` > 1 need an ``if __name__ == "__main__":`` guard.
+    workers or the executor. ``workers`` is a number of local processes (``shared_executor``)
+    or any executor of ``sim.experiments.executors``; scripts that call this with more than one
+    worker need an ``if __name__ == "__main__":`` guard.
     """
-    bar = tqdm(total=len(tasks), desc=label, unit="run", disable=not progress or len(tasks) < 2)
-    if workers <= 1 or len(tasks) < 2:
-        results = []
-        for task in tasks:
-            results.append(function(task))
+    return list(iter_tasks(tasks, workers, progress, label, function))
+
+
+def iter_tasks(tasks: Sequence[tuple], workers: int | Executor = 1, progress: bool = True,
+               label: str = "runs", function: Callable = _run_task) -> Iterator:
+    """``run_tasks``, yielding each result in task order as soon as it and those before it are
+    done."""
+    # The executor before the progress bar, whose first use starts tqdm's monitor thread: a
+    # fresh pool forks while no other thread runs.
+    executor = shared_executor(workers if len(tasks) > 1 else 1) \
+        if isinstance(workers, int) else workers
+    if not progress or len(tasks) < 2:
+        yield from map_in_batches(executor, function, tasks)
+        return
+    with tqdm(total=len(tasks), desc=label, unit="run") as bar:
+        for result in map_in_batches(executor, function, tasks):
             bar.update()
-    else:
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(function, task) for task in tasks]
-            for future in as_completed(futures):
-                future.result()
-                bar.update()
-            results = [future.result() for future in futures]
-    bar.close()
-    return results
+            yield result
+
+
+_SHARED: dict[tuple[int, str | None], Executor] = {}
+
+
+def shared_executor(workers: int = 1, scheduler: str | None = None) -> Executor:
+    """The executor for ``workers`` local processes, or for the Dask cluster at ``scheduler``.
+
+    One per process and kind, kept warm: a command that runs several batches (a calibration's
+    generations, attribution's variants) starts its workers once. Pools are ``ProcessPool``s
+    (crash recovery, workers that exit with this process); they close when this process ends.
+    """
+    if scheduler is None and workers <= 1:
+        return SerialExecutor()
+    key = (workers, scheduler)
+    executor = _SHARED.get(key)
+    if executor is None:
+        executor = _SHARED[key] = DaskExecutor(scheduler, workers) if scheduler else \
+            ProcessPool(workers, preload=["sim.runner"])
+    return executor
+
+
+def close_shared_executors() -> None:
+    """Shut down the kept executors (for a caller that is done with them; at exit, the pools'
+    and Dask's own exit handlers stop them)."""
+    while _SHARED:
+        _, executor = _SHARED.popitem()
+        executor.shutdown(wait=True, cancel_futures=True)

@@ -10,7 +10,7 @@ from conftest import run_cli, run_cli_subprocess
 
 from sim.model import CloudRaceModel, CloudRaceScenario
 from sim.outputs import write_csv
-from sim.runner import contracts_table, replication_seeds
+from sim.runner import contracts_table, replication_seeds, run_scenario, run_tasks
 from sim.scenario import load_scenario
 
 
@@ -130,3 +130,60 @@ def test_one_replication_run_directly_from_its_seed_reproduces_its_contracts(
     assert expected
     assert direct.read_text().splitlines()[1:] == expected
     assert {row.split(",", 2)[1] for row in rows_of(folder / "contracts.csv", 1)} == {str(seed)}
+
+
+# --- whatever runs the replications ------------------------------------------------------------
+
+
+def test_worker_processes_write_the_same_bytes_as_one_process(tiny_scenario: Path,
+                                                              tmp_path: Path, capsys):
+    serial = run_tiny(tiny_scenario, tmp_path / "serial", capsys, "-n", "3", "--tenders")
+    pooled = run_tiny(tiny_scenario, tmp_path / "pooled", capsys, "-n", "3", "--tenders",
+                      "--workers", "2")
+    for name in ("contracts.csv", "yearly.csv", "tenders.csv"):
+        assert (serial / name).read_bytes() == (pooled / name).read_bytes(), name
+
+
+def test_streamed_tables_are_the_bytes_of_the_whole_tables_written_at_once(tiny_scenario: Path,
+                                                                           tmp_path: Path,
+                                                                           capsys):
+    import pandas as pd
+
+    from sim.summary import write_summary
+
+    folder = tmp_path / "streamed"
+    result = run_cli(["run", tiny_scenario, "--out", folder, "-q", "-n", "3", "--tenders"],
+                     capsys)
+    assert result.code == 0, result.err
+    settings = load_scenario(tiny_scenario)
+    _, results = run_scenario(settings, 3, settings.run.seed, record_tenders=True,
+                              progress=False)
+    whole = {name: pd.concat([getattr(r, name) for r in results], ignore_index=True)
+             for name in ("contracts", "yearly", "tenders")}
+    for name, table in whole.items():
+        write_csv(table, tmp_path / f"{name}.csv")
+        assert (folder / f"{name}.csv").read_bytes() == \
+            (tmp_path / f"{name}.csv").read_bytes(), name
+    write_summary(tmp_path / "summary.md", scenario_name="tiny",
+                  description=settings.description, contracts=whole["contracts"],
+                  yearly=whole["yearly"], providers=list(settings.providers),
+                  states=list(settings.states), replications=3,
+                  end_year=settings.run.end_year)
+    assert (folder / "summary.md").read_text() == (tmp_path / "summary.md").read_text()
+    assert not [path for path in tmp_path.iterdir() if ".tables-" in path.name]
+
+
+def test_results_come_back_in_task_order_on_every_executor(tiny_scenario: Path):
+    from sim.experiments.executors import ProcessPool, SerialExecutor
+    from sim.runner import shared_executor
+
+    settings = load_scenario(tiny_scenario)
+    seeds = replication_seeds(3, 4)
+    tasks = [(settings, index, seed, False) for index, seed in enumerate(seeds)]
+    expected = [r.contracts for r in run_tasks(tasks, SerialExecutor(), progress=False)]
+    pool = shared_executor(2)  # the warm pool the commands use
+    assert isinstance(pool, ProcessPool)
+    pooled = [r.contracts for r in run_tasks(tasks, pool, progress=False)]
+    for mine, theirs in zip(expected, pooled, strict=True):
+        assert mine.equals(theirs)
+    assert [int(table["replication"].iloc[0]) for table in pooled] == [0, 1, 2, 3]

@@ -1,41 +1,49 @@
-"""Where runs execute: three ``concurrent.futures`` executors, interchangeable for a sweep.
+"""Where runs execute: three ``concurrent.futures`` executors, interchangeable for every command.
 
 - ``SerialExecutor``: in this process, one run at a time (for debugging and tiny sweeps).
-- ``ProcessPool``: worker processes on this machine (the default). Workers start from a
-  ``forkserver`` that has already imported the model, so a new worker is ready at once and
-  inherits no threads. A worker that dies (killed, out of memory, a crash in a C extension)
-  breaks a plain ``ProcessPoolExecutor`` for good; here the pool is rebuilt, the runs that were
-  unfinished are run again one at a time to find the culprit, and a run that kills its worker
-  ``max_deaths`` times alone fails with ``WorkerDied`` while the others go on. Workers exit by
-  themselves when the sweep's process is gone, even after a SIGKILL (and the fork server with
-  them).
+- ``ProcessPool``: worker processes on this machine (the default). When this process has a
+  single thread, workers are ``fork``ed from it after the modules named in ``preload`` are
+  imported and ``gc.freeze()`` has moved everything imported out of the collector's reach: a
+  worker is ready at once, imports nothing and copies no page it does not write. Otherwise
+  (threads running, where ``fork`` could copy a held lock) they start from a ``forkserver``
+  that has imported the same modules. A worker that dies (killed, out of memory, a crash in a
+  C extension) breaks a plain ``ProcessPoolExecutor`` for good; here the pool is rebuilt, the
+  runs that were unfinished are run again one at a time to find the culprit, and a run that
+  kills its worker ``max_deaths`` times alone fails with ``WorkerDied`` while the others go
+  on. Workers exit by themselves when the process that made the pool is gone, even after a
+  SIGKILL (and the fork server and the resource tracker with them), and leave Ctrl-C to it.
 - ``DaskExecutor``: Dask distributed, on a ``LocalCluster`` of worker processes it starts, or on
   an existing cluster given its scheduler's address. Dask reruns the tasks of a dead worker
   itself, and fails a task that kills four workers with ``KilledWorker``.
 
 A sweep only calls ``submit``, ``shutdown`` and reads ``slots`` (how many runs can execute at
-once), so any other ``concurrent.futures.Executor`` (``mpi4py.futures.MPIPoolExecutor``, say)
-works too.
+once) and ``batches_per_slot`` (if set, runs are sent in that many batches per slot rather than
+one by one), so any other ``concurrent.futures.Executor`` (``mpi4py.futures.MPIPoolExecutor``,
+say) works too. ``map_in_batches`` runs a list of calls on any of them in batches (fewer, larger
+tasks: what makes a cluster pay off) and yields the results in order.
+
+Only the standard library's light modules are imported here (``multiprocessing`` and Dask when
+a pool is made), so ``cloudrace --help`` does not pay for them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import multiprocessing
-import multiprocessing.forkserver
+import gc
+import importlib
 import os
 import queue
 import select
 import shutil
+import signal
 import tempfile
 import threading
 import time
+import warnings
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
-from concurrent.futures import Executor, Future, InvalidStateError
-from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,14 +114,18 @@ class ProcessPool(Executor):
     broken pool).
     """
 
-    def __init__(self, workers: int, *, max_deaths: int = 2, preload: Sequence[str] = ()
-                 ) -> None:
+    def __init__(self, workers: int, *, max_deaths: int = 2, preload: Sequence[str] = (),
+                 start_method: str | None = None) -> None:
+        import multiprocessing
+
         self.slots = workers
         self.max_deaths = max_deaths
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(list(preload))
-        # Start the fork server now: it imports the model while the caller prepares the sweep.
-        multiprocessing.forkserver.ensure_running()
+        self._preload = list(preload)
+        # fork is safe only while this process has one thread: a thread could hold a lock
+        # (stdout's, say) at the moment of the fork, and the worker would inherit it held.
+        self.start_method = start_method or (
+            "fork" if threading.active_count() == 1 else "forkserver")
+        self._context = multiprocessing.get_context(self.start_method)
         self._lock = threading.Lock()
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self._generation = 0
@@ -127,8 +139,36 @@ class ProcessPool(Executor):
                                             daemon=True)
         self._dispatcher.start()
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.slots, mp_context=self._context,
+    def _new_pool(self):
+        """An inner pool whose workers are started (forked now, or from the fork server)."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = self._context
+        if context.get_start_method() == "fork" and threading.active_count() == 1:
+            for module in self._preload:
+                importlib.import_module(module)
+            gc.collect()
+            gc.freeze()  # what is imported now stays shared with the workers, page for page
+            pool = ProcessPoolExecutor(self.slots, mp_context=context,
+                                       initializer=exit_with_process, initargs=(os.getpid(),))
+            with warnings.catch_warnings():
+                # Python warns of any thread at a fork; the only ones here are C libraries'
+                # (OpenBLAS's pool, pyarrow's jemalloc), which fork safely (pthread_atfork).
+                warnings.filterwarnings("ignore", "This process .* is multi-threaded",
+                                        DeprecationWarning)
+                pool.submit(os.getpid)  # forks every worker now, while no Python thread runs
+            gc.unfreeze()
+            return pool
+        # forkserver asked for, or a pool rebuilt after a worker died (threads run by then).
+        import multiprocessing.forkserver
+
+        if context.get_start_method() == "fork":
+            context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(self._preload)
+        # Start the fork server now: it imports the model while the caller prepares its runs.
+        multiprocessing.forkserver.ensure_running()
+        return ProcessPoolExecutor(self.slots, mp_context=context,
                                    initializer=exit_with_process, initargs=(os.getpid(),))
 
     def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
@@ -167,7 +207,7 @@ class ProcessPool(Executor):
         self._running.add(task)
         try:
             inner = self._pool.submit(task.fn, *task.args, **task.kwargs)
-        except BrokenProcessPool:
+        except BrokenExecutor:
             self._recover()
             return
         inner.add_done_callback(lambda done: self._events.put((task, generation, done)))
@@ -180,7 +220,7 @@ class ProcessPool(Executor):
     def _settle(self, task: _Task, generation: int, inner: Future) -> None:
         if generation != self._generation or task not in self._running:
             return  # it ran on a pool that broke since: it was queued again then
-        if not inner.cancelled() and isinstance(inner.exception(), BrokenProcessPool):
+        if not inner.cancelled() and isinstance(inner.exception(), BrokenExecutor):
             self._recover()
             return
         self._running.discard(task)
@@ -195,7 +235,7 @@ class ProcessPool(Executor):
         self._generation += 1
         if self._closed:  # shutting down: no new pool
             for task in lost:
-                _fail(task.proxy, BrokenProcessPool("a worker died while the pool shut down"))
+                _fail(task.proxy, BrokenExecutor("a worker died while the pool shut down"))
             return
         self._pool = self._new_pool()  # the broken pool has already stopped its workers
         if self._isolating:
@@ -237,7 +277,10 @@ def _fail(target: Future, error: BaseException) -> None:
 
 
 def exit_with_process(pid: int) -> None:
-    """Pool initializer: end this worker as soon as process ``pid`` (the sweep's) has ended.
+    """Pool initializer: end this worker as soon as process ``pid`` (the pool's) has ended.
+
+    Ctrl-C reaches every process of the terminal's group: the worker ignores it and leaves it
+    to the pool's process, which stops the pool (no traceback from each worker).
 
     Watching the worker's own parent is not enough with ``forkserver``: the parent is the fork
     server, which stays up as long as any worker does (each holds the pipe it waits on).
@@ -254,7 +297,8 @@ def exit_with_process(pid: int) -> None:
                 time.sleep(0.5)
         os._exit(1)
 
-    threading.Thread(target=watch, name="exit-with-sweep", daemon=True).start()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=watch, name="exit-with-pool", daemon=True).start()
 
 
 def _alive(pid: int) -> bool:
@@ -273,11 +317,16 @@ class DaskExecutor(Executor):
     Without ``scheduler``, starts a ``LocalCluster`` of ``workers`` single-threaded worker
     processes (scratch files in ``local_directory``, by default a temporary folder removed on
     shutdown; logs below errors silenced) and stops it on shutdown; with it, connects to that
-    scheduler and leaves the cluster running.
+    scheduler and leaves the cluster running. Each task costs the scheduler a few
+    milliseconds, so ``map_in_batches`` sends it ``batches_per_slot`` batches per worker thread.
     """
+
+    batches_per_slot = 4
 
     def __init__(self, scheduler: str | None, workers: int,
                  local_directory: str | os.PathLike | None = None) -> None:
+        import logging
+
         from distributed import Client, LocalCluster
 
         self._cluster = None
@@ -314,3 +363,38 @@ class DaskExecutor(Executor):
     def _remove_scratch(self) -> None:
         if self._scratch:
             shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def map_in_batches(executor: Executor, function: Callable, items: Sequence, *,
+                   batch_size: int | None = None, window: int | None = None) -> Iterator:
+    """``function(item)`` for each item, run on ``executor`` and yielded in the items' order.
+
+    Items travel in batches of ``batch_size`` (default: one per call, or for an executor with
+    ``batches_per_slot`` about that many batches per slot, so a cluster gets few large tasks;
+    what a batch shares, such as the scenario of its runs, is pickled once per batch). At most
+    ``window`` batches (default: two per slot) are in flight, so results never pile up however
+    many items there are. An exception in a call is raised here, and the batches not yet
+    finished are cancelled.
+    """
+    slots = max(1, getattr(executor, "slots", 1))
+    if batch_size is None:
+        per_slot = getattr(executor, "batches_per_slot", None)
+        batch_size = max(1, -(-len(items) // (per_slot * slots))) if per_slot else 1
+    batches = (items[start:start + batch_size] for start in range(0, len(items), batch_size))
+    window = window or 2 * slots
+    in_flight: deque[Future] = deque()
+    try:
+        while True:
+            while len(in_flight) < window and (batch := next(batches, None)) is not None:
+                in_flight.append(executor.submit(call_each, function, batch))
+            if not in_flight:
+                return
+            yield from in_flight.popleft().result()
+    finally:
+        for future in in_flight:
+            future.cancel()
+
+
+def call_each(function: Callable, batch: Sequence) -> list:
+    """``[function(item) for item in batch]``: one batch of ``map_in_batches``, in a worker."""
+    return [function(item) for item in batch]

@@ -2,9 +2,11 @@
 
 The pieces are independent: the design says what to run (``sim.experiments.designs``), the
 executor where (``sim.experiments.executors``), the store where results go
-(``sim.experiments.store``). What travels to the executor is a ``RunTask`` and the plain function
-``execute``, which calls ``run_once(scenario file, values, seed, outcomes)``: a run depends on
-nothing else, so any executor gives the same numbers.
+(``sim.experiments.store``). What travels to the executor is a list of ``RunTask``s and the plain
+function ``execute_batch``, whose ``execute`` calls ``run_once(scenario file, values, seed,
+outcomes)`` for each: a run depends on nothing else, so any executor gives the same numbers. A
+process pool gets one run per task; a Dask cluster a few large tasks per worker (see
+``_runs_per_task``), each carrying the scenario once.
 
 Seeds: one root seed; the run of design point ``p``, replication ``r`` is seeded from
 ``SeedSequence(root, spawn_key=(p, r))`` (its first 64-bit word, halved to stay a signed 64-bit
@@ -36,6 +38,7 @@ from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -347,8 +350,10 @@ def run_sweep(experiment: Experiment, store: SweepStore, executor: Executor, *,
 
     scenario = ScenarioText.of(store.scenario_text())
     pending = _unfinished_runs(experiment.parameters, design, replications, root_seed, finished)
-    window = 2 * max(1, getattr(executor, "slots", 1))
-    in_flight: dict[Future, dict[str, Any]] = {}
+    slots = max(1, getattr(executor, "slots", 1))
+    runs_per_task = _runs_per_task(executor, counts.total - counts.done_before, batch_size)
+    window = 2 * slots
+    in_flight: dict[Future, list[int]] = {}
     batch: list[RunRecord] = []
     rows: dict[int, dict[str, Any]] = {}
     last_flush = time.monotonic()
@@ -357,16 +362,24 @@ def run_sweep(experiment: Experiment, store: SweepStore, executor: Executor, *,
                disable=not progress, dynamic_ncols=True, smoothing=0.05,
                mininterval=0.1 if sys.stderr.isatty() else 30)
 
+    def submit(runs: list[tuple[dict[str, Any], list[float]]]) -> None:
+        tasks = []
+        for row, coordinates in runs:
+            tasks.append(RunTask(row["run_id"], row["seed"],
+                                 experiment.scenario_values(coordinates), scenario,
+                                 tuple(experiment.outcomes), experiment.file.yearly))
+            rows[row["run_id"]] = row
+        in_flight[executor.submit(execute_batch, tasks)] = [task.run_id for task in tasks]
+
     def collect(future: Future) -> None:
-        row = in_flight.pop(future)
-        record = _record_of(future, row["run_id"], experiment.yearly_columns)
-        batch.append(record)
-        if record.status == "ok":
-            counts.ok += 1
-        else:
-            counts.failed += 1
-            bar.set_postfix(failed=counts.failed, refresh=False)
-        bar.update()
+        for record in _records_of(future, in_flight.pop(future), experiment.yearly_columns):
+            batch.append(record)
+            if record.status == "ok":
+                counts.ok += 1
+            else:
+                counts.failed += 1
+                bar.set_postfix(failed=counts.failed, refresh=False)
+            bar.update()
 
     def flush() -> None:
         nonlocal last_flush
@@ -379,13 +392,8 @@ def run_sweep(experiment: Experiment, store: SweepStore, executor: Executor, *,
 
     try:
         while True:
-            while len(in_flight) < window and (run := next(pending, None)) is not None:
-                row, coordinates = run
-                task = RunTask(row["run_id"], row["seed"],
-                               experiment.scenario_values(coordinates), scenario,
-                               tuple(experiment.outcomes), experiment.file.yearly)
-                rows[row["run_id"]] = row
-                in_flight[executor.submit(execute, task)] = row
+            while len(in_flight) < window and (runs := list(islice(pending, runs_per_task))):
+                submit(runs)
             if not in_flight:
                 break
             done, _ = wait(in_flight, timeout=flush_seconds, return_when=FIRST_COMPLETED)
@@ -430,20 +438,43 @@ def _unfinished_runs(parameters: list[Parameter], design: pd.DataFrame, replicat
                 yield row, point_coordinates
 
 
-def _record_of(future: Future, run_id: int, yearly_columns: list[str]) -> RunRecord:
-    """The run's record; a run that killed its worker is a failed run."""
+def _runs_per_task(executor: Executor, runs: int, batch_size: int) -> int:
+    """Runs per submitted task: one on a process pool (a task costs it little, and a crash
+    then takes one run with it); on an executor with ``batches_per_slot`` (Dask, whose
+    scheduler spends milliseconds per task) about that many tasks per slot, at most a store
+    batch, so a cluster gets few large tasks and the scenario travels once per task."""
+    per_slot = getattr(executor, "batches_per_slot", None)
+    if not per_slot:
+        return 1
+    slots = max(1, getattr(executor, "slots", 1))
+    return max(1, min(batch_size, -(-runs // (per_slot * slots))))
+
+
+def execute_batch(tasks: list[RunTask]) -> list[RunRecord]:
+    """Run several tasks in turn (one executor task; each run still fails on its own)."""
+    return [execute(task) for task in tasks]
+
+
+def _records_of(future: Future, run_ids: list[int], yearly_columns: list[str]
+                ) -> list[RunRecord]:
+    """The records of a task's runs; the runs of a task that killed its worker have failed."""
     try:
-        record = future.result()
+        records = future.result()
     except CancelledError:
         raise UserError("the executor cancelled a run (did the cluster lose its scheduler or "
                         "workers?); the finished runs are saved: continue with --resume") from None
     except Exception as error:
-        return RunRecord(run_id, "failed", {}, None, f"{type(error).__name__}: {error}",
-                         None, float("nan"), "")
+        return [RunRecord(run_id, "failed", {}, None, f"{type(error).__name__}: {error}",
+                          None, float("nan"), "") for run_id in run_ids]
+    return [_checked(record, yearly_columns) for record in records]
+
+
+def _checked(record: RunRecord, yearly_columns: list[str]) -> RunRecord:
+    """The record, or a failed one if its yearly table has other columns than the base's."""
     if record.yearly is not None and list(record.yearly.columns) != yearly_columns:
-        return RunRecord(run_id, "failed", {}, None, "ValueError: the run's yearly columns "
-                         "differ from the base scenario's (does a parameter add or remove a "
-                         "provider or a state?)", None, record.seconds, record.worker)
+        return RunRecord(record.run_id, "failed", {}, None, "ValueError: the run's yearly "
+                         "columns differ from the base scenario's (does a parameter add or "
+                         "remove a provider or a state?)", None, record.seconds, record.worker)
     return record
 
 
