@@ -9,7 +9,6 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from sim.errors import UserError
 
@@ -37,13 +36,24 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 
     calibrate = commands.add_parser(
         "calibrate", parents=[common], help="calibrate by approximate Bayesian computation",
-        description="ABC population Monte Carlo over the free parameters of a calibration "
-                    "file; writes the posterior ensemble, its marginals and correlations, the "
-                    "fit and the policy answers across the posterior.")
+        description="ABC-SMC (pyabc) over the free parameters of a calibration file, on the "
+                    "calibration targets of sim/data/targets.yaml, one run per particle; "
+                    "writes the weighted posterior, the generations (tolerance, acceptance "
+                    "rate, effective sample size), the marginals against the priors, the fit, "
+                    "pyabc's database (abc.db, resumable) and the policy answers across the "
+                    "posterior.")
     calibrate.add_argument("spec", nargs="?", type=Path, default=DEFAULT_SPEC,
                            help=f"calibration file (default: {DEFAULT_SPEC})")
+    calibrate.add_argument("--scheduler", metavar="ADDRESS",
+                           help="run the simulations on the Dask cluster whose scheduler is at "
+                                "ADDRESS (e.g. tcp://127.0.0.1:8786) instead of local processes")
+    calibrate.add_argument("--resume", type=Path, metavar="FOLDER_OR_DB",
+                           help="continue the pyabc run stored in a calibration results folder "
+                                "(its abc.db) or database file; the new results go to a new "
+                                "folder and the old one is left as it is")
     calibrate.add_argument("--spread-members", type=int, default=12, metavar="N",
-                           help="posterior members rerun to 2035 for the policy spread")
+                           help="posterior members (drawn by weight) rerun to 2035 for the "
+                                "policy spread")
     calibrate.add_argument("--spread-replications", type=int, default=4, metavar="N",
                            help="replications per member and variant for the policy spread")
     calibrate.add_argument("--install", action="store_true",
@@ -154,45 +164,27 @@ def command_attribute(args: argparse.Namespace) -> int:
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
-    """Run the ABC calibration and write (and optionally ship) its posterior ensemble."""
-    from sim.calibration import calibrate, load_spec
-    from sim.calibration_report import (
-        policy_spread,
-        representative_overrides,
-        write_report,
-    )
-    from sim.outputs import write_results
+    """Run the ABC-SMC calibration and write (and optionally ship) its posterior."""
+    from sim.calibration import load_spec
+    from sim.calibration_report import run_and_write
     from sim.validation import load_targets
 
     spec, base = load_spec(args.spec)
-    targets = load_targets()
     folder = _output_folder(args, "calibrate")
-    try:
-        result = calibrate(spec, base, targets, args.workers, not args.quiet)
-        spread = policy_spread(result, spec, base, args.spread_members,
-                               args.spread_replications, args.workers, not args.quiet) \
-            if args.spread_members > 0 else None
-    except BaseException:
-        folder.rmdir()
-        raise
-    overrides = representative_overrides(result, spec, base)
-    report: dict[str, str] = {}
-
-    def write_everything(path: Path) -> None:
-        path.mkdir()
-        report["markdown"] = write_report(path, result, spec, targets, spread)
-        (path / "representative.yaml").write_text(yaml.safe_dump(overrides, sort_keys=False))
-
-    write_results(folder, {
-        "calibration": write_everything,
-        "manifest.json": _manifest(args, calibration_file=str(args.spec),
-                                   calibration=spec.model_dump(mode="json")),
-    })
-    print(f"Posterior: {len(result.posterior)} of {len(result.rescored)} re-scored particles "
-          f"within the tolerance. Representative member:\n{yaml.safe_dump(overrides)}")
+    result, markdown = run_and_write(
+        folder, spec, base, load_targets(), workers=args.workers, scheduler=args.scheduler,
+        resume=args.resume, progress=not args.quiet, spread_members=args.spread_members,
+        spread_replications=args.spread_replications,
+        manifest=_manifest(args, calibration_file=str(args.spec),
+                           calibration=spec.model_dump(mode="json")))
+    last = result.generations.iloc[-1]
+    print(f"{len(result.generations)} generations, {result.simulations} simulations, "
+          f"{result.wall_seconds:.0f} s; stopped: {result.stop_reason}. Last generation: "
+          f"tolerance {last['epsilon']:.3g}, acceptance rate {last['acceptance_rate']:.3f}, "
+          f"effective sample size {last['ess']:.0f} of {int(last['particles'])}.")
     print(f"Wrote {folder}/")
     if args.install:
-        install(folder / "calibration", report["markdown"])
+        install(folder / "calibration", markdown)
     return 0
 
 
