@@ -8,7 +8,9 @@ job instead seeds numpy and Python's ``random`` from ``SeedSequence(root, spawn_
 job))`` (``t`` is pyabc's generation, -1 for its calibration sample), and hands the simulator
 the model's seed from the same key, so the proposal, the simulation and the acceptance of job
 ``j`` in generation ``t`` are the same serially, in processes and on Dask, and a run is
-reproducible from its root seed.
+reproducible from its root seed. (A job may run a batch of evaluations to save pyabc's
+per-job overhead; the batch size is part of the calibration file, since it changes which
+evaluations run.)
 
 pyabc's ``MulticoreEvalParallelSampler`` is not used: its worker loop reseeds from entropy and
 hands out evaluation numbers by a race, so its runs cannot be reproduced.
@@ -94,15 +96,13 @@ class _SeededMixin:
 class SeededFutureSampler(_SeededMixin, ConcurrentFutureSampler):
     """pyabc's ``ConcurrentFutureSampler`` on any executor, seeded per evaluation."""
 
-    def __init__(self, executor: Executor, root: int, jobs: int) -> None:
-        super().__init__(_SeedingClient(executor, root), client_max_jobs=jobs)
+    def __init__(self, executor: Executor, root: int, jobs: int, batch_size: int = 1) -> None:
+        super().__init__(_SeedingClient(executor, root), client_max_jobs=jobs,
+                         batch_size=batch_size)
 
 
 class SeededDaskSampler(_SeededMixin, DaskDistributedSampler):
     """pyabc's ``DaskDistributedSampler`` on a Dask client, seeded per evaluation."""
 
-    def __init__(self, client: Any, root: int) -> None:
-        super().__init__(_SeedingClient(client, root))
-
-    def client_cores(self) -> int:  # noqa: D102
-        return sum(self.client.client.ncores().values())
+    def __init__(self, client: Any, root: int, batch_size: int = 1) -> None:
+        super().__init__(_SeedingClient(client, root), batch_size=batch_size)

@@ -78,11 +78,15 @@ class CalibrationSpec(BaseModel):
     max_simulations: int = Field(ge=2, description="Stop after this many simulations.")
     epsilon_quantile: float = Field(0.5, gt=0, lt=1, description="Next tolerance: this "
                                     "quantile of the accepted distances.")
+    batch_size: int = Field(1, ge=1, description="Evaluations per pyabc job: more saves "
+                            "pyabc's per-job overhead for fast runs (part of the design: it "
+                            "changes which evaluations run).")
     representative_candidates: int = Field(ge=1)
     representative_replications: int = Field(ge=1)
     overrides: dict[str, Any] = Field(
         default_factory=dict, description="Values set in every calibration run (e.g. a "
-        "smaller world for a test); the end year is always the record's cut-off year.")
+        "smaller world for a test); the end year is the record's cut-off year unless set "
+        "here (a shorter horizon for a synthetic record).")
     parameters: dict[str, FreeParameter]
 
 
@@ -197,8 +201,8 @@ class Simulator:
     """
 
     def __init__(self, base: ScenarioFile, spec: CalibrationSpec, targets: TargetSet) -> None:
-        self.base = load_scenario_values(base, {**spec.overrides,
-                                                "run.end_year": int(targets.cutoff)})
+        self.base = load_scenario_values(base, {"run.end_year": int(targets.cutoff),
+                                                **spec.overrides})
         self.spec, self.targets = spec, targets
 
     def settings(self, parameters: dict[str, float]) -> ScenarioFile:
@@ -226,7 +230,7 @@ def score_run(task: tuple[ScenarioFile, int, TargetSet]) -> dict[str, float]:
     return record_outcomes(contracts_table(model), targets)
 
 
-def make_sampler(seed: int, workers: int, scheduler: str | None):
+def make_sampler(seed: int, workers: int, scheduler: str | None, batch_size: int = 1):
     """A seeded pyabc sampler: Dask at ``scheduler``, else processes (or serial for 1).
 
     The processes are a plain ``ProcessPoolExecutor`` (forkserver): pyabc cancels the jobs it
@@ -245,22 +249,24 @@ def make_sampler(seed: int, workers: int, scheduler: str | None):
             client = Client(scheduler, timeout="10s")
         except OSError as error:
             raise UserError(f"--scheduler {scheduler}: cannot connect ({error})") from None
-        return SeededDaskSampler(client, seed), client.close
+        return SeededDaskSampler(client, seed, batch_size), client.close
     if workers > 1:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["sim.calibration", "pyabc"])
         pool = ProcessPoolExecutor(workers, mp_context=context)
-        return SeededFutureSampler(pool, seed, 2 * workers), pool.shutdown
-    return SeededFutureSampler(SerialExecutor(), seed, 1), lambda: None
+        return SeededFutureSampler(pool, seed, 2 * workers, batch_size), pool.shutdown
+    return SeededFutureSampler(SerialExecutor(), seed, 1, batch_size), lambda: None
 
 
 def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet,
               database: Path, workers: int = 1, scheduler: str | None = None,
               resume: bool = False, progress: bool = True,
-              observed: dict[str, float] | None = None) -> CalibrationResult:
+              observed: dict[str, float] | None = None,
+              representative: bool = True) -> CalibrationResult:
     """Run ABC-SMC (see the module docstring) into ``database``; continue it if ``resume``.
 
-    ``observed`` replaces the record's values (a synthetic record, for parameter recovery).
+    ``observed`` replaces the record's values (a synthetic record, for parameter recovery);
+    ``representative`` False skips choosing the baseline's member.
     """
     import logging
 
@@ -271,7 +277,7 @@ def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet,
     if not fitted.targets:
         raise UserError(f"{spec}: no pattern with role 'target' to calibrate on")
     simulator = Simulator(base, spec, fitted)
-    sampler, close = make_sampler(spec.seed, workers, scheduler)
+    sampler, close = make_sampler(spec.seed, workers, scheduler, spec.batch_size)
     started = time.perf_counter()
     try:
         abc = pyabc.ABCSMC(
@@ -281,13 +287,17 @@ def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet,
             eps=pyabc.QuantileEpsilon(alpha=spec.epsilon_quantile),
             sampler=sampler)
         url = f"sqlite:///{database.resolve()}"
+        done = 0
         if resume:
-            abc.load(url, 1)
+            done = int(abc.load(url, 1).max_t) + 1
+            if done >= spec.max_generations:
+                raise UserError(f"--resume: the stored run already has {done} generations; "
+                                f"raise max_generations in the calibration file to continue")
         else:
             record = observed or {t.outcome: t.value for t in fitted.targets}
             abc.new(url, {key: float(record[key]) for key in fitted.outcomes})
         history = abc.run(min_acceptance_rate=spec.min_acceptance_rate,
-                          max_nr_populations=spec.max_generations,
+                          max_nr_populations=spec.max_generations - done,
                           max_total_nr_simulations=spec.max_simulations)
     finally:
         close()
@@ -297,7 +307,7 @@ def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet,
     result = CalibrationResult(posterior, generations,
                                stop_reason(generations, spec), int(history.total_nr_simulations),
                                wall, pd.Series(dtype=float))
-    if spec.representative_candidates and spec.representative_replications:
+    if representative:
         result.representative = representative_member(result, spec, base, fitted, workers,
                                                       progress)
     return result
@@ -343,6 +353,15 @@ def posterior_table(history, spec: CalibrationSpec) -> pd.DataFrame:
     frame["weight"] /= frame["weight"].sum()
     frame.insert(len(spec.parameters) + 1, "generation", int(history.max_t))
     return frame.rename_axis("particle")
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
+                       quantiles: tuple[float, ...]) -> list[float]:
+    """Quantiles of a weighted sample (inverse of the weighted empirical distribution)."""
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+    return [float(values[order][min(np.searchsorted(cumulative, q), len(values) - 1)])
+            for q in quantiles]
 
 
 def draw_members(posterior: pd.DataFrame, members: int, seed: int) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from sim.calibration import (  # noqa: E402
     candidate_values,
     draw_members,
     load_scenario_values,
+    weighted_quantiles,
 )
 from sim.errors import UserError  # noqa: E402
 from sim.outputs import write_results  # noqa: E402
@@ -46,15 +47,6 @@ GENERATED_END = "<!-- end of generated section -->"
 IDENTIFIED = 0.5
 """A parameter counts as identified by the record when its posterior 90 % interval spans at
 most this share of the prior's (a uniform prior's own 90 % interval spans 0.9)."""
-
-
-def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
-                       quantiles: tuple[float, ...]) -> list[float]:
-    """Quantiles of a weighted sample (inverse of the weighted empirical distribution)."""
-    order = np.argsort(values)
-    cumulative = np.cumsum(weights[order]) / weights.sum()
-    return [float(values[order][min(np.searchsorted(cumulative, q), len(values) - 1)])
-            for q in quantiles]
 
 
 def marginals(result: CalibrationResult, spec: CalibrationSpec) -> pd.DataFrame:
