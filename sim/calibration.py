@@ -32,7 +32,7 @@ import copy
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -78,6 +78,10 @@ class CalibrationSpec(BaseModel):
     max_simulations: int = Field(ge=2, description="Stop after this many simulations.")
     epsilon_quantile: float = Field(0.5, gt=0, lt=1, description="Next tolerance: this "
                                     "quantile of the accepted distances.")
+    transition: Literal["multivariate_normal", "local"] = Field(
+        "multivariate_normal", description="Perturbation kernel: pyabc's "
+        "MultivariateNormalTransition (one covariance for all particles) or LocalTransition "
+        "(each particle's covariance from its nearest neighbours, Filippi et al. 2013).")
     batch_size: int = Field(1, ge=1, description="Evaluations per pyabc job: more saves "
                             "pyabc's per-job overhead for fast runs (part of the design: it "
                             "changes which evaluations run).")
@@ -249,6 +253,13 @@ def make_sampler(seed: int, workers: int, scheduler: str | None, batch_size: int
             client = Client(scheduler, timeout="10s")
         except OSError as error:
             raise UserError(f"--scheduler {scheduler}: cannot connect ({error})") from None
+        threads = client.nthreads()
+        if any(count != 1 for count in threads.values()):
+            client.close()
+            raise UserError(f"--scheduler {scheduler}: every Dask worker must run one thread "
+                            f"(dask worker --nthreads 1), got {sorted(set(threads.values()))}; "
+                            "pyabc draws proposals from numpy's global random state, which "
+                            "threads would share")
         return SeededDaskSampler(client, seed, batch_size), client.close
     if workers > 1:
         context = multiprocessing.get_context("forkserver")
@@ -284,6 +295,8 @@ def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet,
             simulator, prior(spec),
             pyabc.AdaptivePNormDistance(p=2),
             population_size=spec.population_size,
+            transitions=pyabc.LocalTransition() if spec.transition == "local"
+            else pyabc.MultivariateNormalTransition(),
             eps=pyabc.QuantileEpsilon(alpha=spec.epsilon_quantile),
             sampler=sampler)
         url = f"sqlite:///{database.resolve()}"

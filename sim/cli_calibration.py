@@ -196,7 +196,7 @@ def command_attribute(args: argparse.Namespace) -> int:
 def command_calibrate(args: argparse.Namespace) -> int:
     """Run the ABC-SMC calibration and write (and optionally ship) its posterior."""
     from sim.calibration import load_spec
-    from sim.calibration_report import run_and_write
+    from sim.calibration_report import MIN_ESS, run_and_write
     from sim.validation import load_targets
 
     spec, base = load_spec(args.spec)
@@ -212,6 +212,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
           f"{result.wall_seconds:.0f} s; stopped: {result.stop_reason}. Last generation: "
           f"tolerance {last['epsilon']:.3g}, acceptance rate {last['acceptance_rate']:.3f}, "
           f"effective sample size {last['ess']:.0f} of {int(last['particles'])}.")
+    if last["ess"] < MIN_ESS:
+        print(f"Warning: effective sample size {last['ess']:.0f}: the posterior's weights are "
+              "degenerate; see report.md.")
     print(f"Wrote {folder}/")
     if args.install:
         install(folder / "calibration", markdown)

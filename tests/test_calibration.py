@@ -185,12 +185,25 @@ def test_with_uninformative_data_the_posterior_is_the_truncated_prior():
     assert abs(equal[0] - 0.05) + abs(equal[1] - 0.95) > abs(low - 0.05) + abs(high - 0.95)
 
 
-def test_a_run_is_the_same_serially_and_in_processes():
+def test_a_run_is_the_same_serially_in_processes_and_on_dask():
+    from distributed import Client, LocalCluster
+
+    from sim.abc_sampling import SeededDaskSampler
+    from sim.calibration import make_sampler
+
     serial = toy_run(SeededFutureSampler(SerialExecutor(), 9, 1, batch_size=5), 20, 2)
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(2, mp_context=context) as pool:
         parallel = toy_run(SeededFutureSampler(pool, 9, 4, batch_size=5), 20, 2)
     pd.testing.assert_frame_equal(serial, parallel)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        dask = toy_run(SeededDaskSampler(client, 9, batch_size=5), 20, 2)
+    pd.testing.assert_frame_equal(serial, dask)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as threaded, \
+            pytest.raises(Exception, match="one thread"):
+        make_sampler(9, 1, threaded.scheduler_address)
 
 
 def test_members_are_drawn_by_weight_with_replacement():
