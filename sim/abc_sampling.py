@@ -45,8 +45,9 @@ def evaluation_seeds(root: int, generation: int, job: int) -> tuple[int, int]:
     return int(sampler_state >> np.uint64(33)), int(model_state >> np.uint64(1))
 
 
-def _seeded_batch(simulate_one_pickle: bytes, batch_size: int, job_ids: list[int], root: int,
-                  generation: int) -> list[tuple[Any, bool, int]]:
+def _seeded_batch(
+    simulate_one_pickle: bytes, batch_size: int, job_ids: list[int], root: int, generation: int
+) -> list[tuple[Any, bool, int]]:
     """pyabc's submit function, with each evaluation's streams seeded from its number."""
     simulate_one = cloudpickle.loads(simulate_one_pickle)
     saved = np.random.get_state(), random.getstate()
@@ -74,10 +75,12 @@ class _SeedingClient:
     def __init__(self, client: Any, root: int) -> None:
         self.client, self.root, self.generation = client, root, 0
 
-    def submit(self, _function: Callable, simulate_one_pickle: bytes, batch_size: int,
-               job_ids: list[int]) -> Any:
-        return self.client.submit(_seeded_batch, simulate_one_pickle, batch_size, job_ids,
-                                  self.root, self.generation)
+    def submit(
+        self, _function: Callable, simulate_one_pickle: bytes, batch_size: int, job_ids: list[int]
+    ) -> Any:
+        return self.client.submit(
+            _seeded_batch, simulate_one_pickle, batch_size, job_ids, self.root, self.generation
+        )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
@@ -97,8 +100,9 @@ class SeededFutureSampler(_SeededMixin, ConcurrentFutureSampler):
     """pyabc's ``ConcurrentFutureSampler`` on any executor, seeded per evaluation."""
 
     def __init__(self, executor: Executor, root: int, jobs: int, batch_size: int = 1) -> None:
-        super().__init__(_SeedingClient(executor, root), client_max_jobs=jobs,
-                         batch_size=batch_size)
+        super().__init__(
+            _SeedingClient(executor, root), client_max_jobs=jobs, batch_size=batch_size
+        )
 
 
 class SeededDaskSampler(_SeededMixin, DaskDistributedSampler):

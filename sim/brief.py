@@ -26,7 +26,8 @@ UNCONSTRAINED = (
     "parameters the calibration could not narrow (docs/calibration.md, 'what the record "
     "identifies') carry their prior's spread into these answers, which is what the predictive "
     "interval across posterior members shows. Structural choices the record cannot decide "
-    "between enter through the structural ensemble.")
+    "between enter through the structural ensemble."
+)
 
 STYLE = """
 body { font-family: sans-serif; max-width: 60rem; margin: 2rem auto; color: #222;
@@ -50,50 +51,77 @@ def _rows(table: pd.DataFrame, outcomes: dict[str, str]) -> str:
             continue
         row = table.loc[outcome]
         digits = 2 if outcome.startswith("leverage_") else 1
-        cells.append(f"<tr><td>{html.escape(label)}</td><td>{row['base_mean']:,.2f}</td>"
-                     f"<td>{html.escape(format_interval(row, digits))}</td>"
-                     f"<td>{html.escape(variance_shares(row))}</td></tr>")
-    return ("<table><tr><th>outcome</th><th>base</th><th>difference [90 % CI of the mean, "
-            "chance only] {90 % predictive interval, parameters + structure}</th><th>variance "
-            "of a single run's effect: chance / parameters / structure</th></tr>"
-            + "".join(cells) + "</table>")
+        cells.append(
+            f"<tr><td>{html.escape(label)}</td><td>{row['base_mean']:,.2f}</td>"
+            f"<td>{html.escape(format_interval(row, digits))}</td>"
+            f"<td>{html.escape(variance_shares(row))}</td></tr>"
+        )
+    return (
+        "<table><tr><th>outcome</th><th>base</th><th>difference [90 % CI of the mean, "
+        "chance only] {90 % predictive interval, parameters + structure}</th><th>variance "
+        "of a single run's effect: chance / parameters / structure</th></tr>"
+        + "".join(cells)
+        + "</table>"
+    )
 
 
-def write_brief(path: Path, scenarios: dict[str, Any], base_name: str,
-                differences: pd.DataFrame, figures: dict[str, Path], uncertainty: str,
-                provenance: dict[str, Any]) -> None:
+def write_brief(
+    path: Path,
+    scenarios: dict[str, Any],
+    base_name: str,
+    differences: pd.DataFrame,
+    figures: dict[str, Path],
+    uncertainty: str,
+    provenance: dict[str, Any],
+) -> None:
     """Write ``brief.html`` for the comparison (``figures``: name -> PNG file)."""
-    groups = {f"share_china_region_{slug(r)}": f"Chinese providers' share, {r} (%)"
-              for r in REGIONS}
-    groups |= {f"share_china_fh_{slug(s)}": f"Chinese providers' share, {s} (%)"
-               for s in FH_STATUSES}
-    parts = [f"<h1>Policy brief: scenarios against <code>{html.escape(base_name)}</code></h1>",
-             f"<p class='note'>Every answer is a mean paired difference over {uncertainty}. "
-             "Square brackets: the 90 % confidence interval of the mean, chance only. Braces: "
-             "the 90 % predictive interval across posterior members and structures (shown "
-             "when the run has more than one). The last column splits a single run's effect "
-             "variance into chance, parameters and structure.</p>"]
+    groups = {
+        f"share_china_region_{slug(r)}": f"Chinese providers' share, {r} (%)" for r in REGIONS
+    }
+    groups |= {
+        f"share_china_fh_{slug(s)}": f"Chinese providers' share, {s} (%)" for s in FH_STATUSES
+    }
+    parts = [
+        f"<h1>Policy brief: scenarios against <code>{html.escape(base_name)}</code></h1>",
+        f"<p class='note'>Every answer is a mean paired difference over {uncertainty}. "
+        "Square brackets: the 90 % confidence interval of the mean, chance only. Braces: "
+        "the 90 % predictive interval across posterior members and structures (shown "
+        "when the run has more than one). The last column splits a single run's effect "
+        "variance into chance, parameters and structure.</p>",
+    ]
     for name, settings in scenarios.items():
         if name == base_name:
             continue
         table = differences[differences["scenario"] == name].set_index("outcome")
-        parts += [f"<h2>{html.escape(name)}</h2>",
-                  f"<p><strong>The question.</strong> "
-                  f"{html.escape(' '.join(settings.description.split()))}</p>",
-                  "<p><strong>The answer, with its uncertainty.</strong></p>",
-                  _rows(table, HEADLINES),
-                  "<p><strong>By region and by Freedom House status.</strong></p>",
-                  _rows(table, groups)]
-    parts += ["<h2>Trajectories</h2>", _image(figures["trajectories"], "trajectories"),
-              "<h2>Differences</h2>", _image(figures["differences"], "differences"),
-              "<h2>What the record does not constrain</h2>",
-              f"<p>{html.escape(UNCONSTRAINED)}</p>", "<h2>Provenance</h2>", "<table>"]
-    parts += [f"<tr><th>{html.escape(key)}</th><td><code>{html.escape(str(value))}</code></td>"
-              "</tr>" for key, value in provenance.items()]
+        parts += [
+            f"<h2>{html.escape(name)}</h2>",
+            f"<p><strong>The question.</strong> "
+            f"{html.escape(' '.join(settings.description.split()))}</p>",
+            "<p><strong>The answer, with its uncertainty.</strong></p>",
+            _rows(table, HEADLINES),
+            "<p><strong>By region and by Freedom House status.</strong></p>",
+            _rows(table, groups),
+        ]
+    parts += [
+        "<h2>Trajectories</h2>",
+        _image(figures["trajectories"], "trajectories"),
+        "<h2>Differences</h2>",
+        _image(figures["differences"], "differences"),
+        "<h2>What the record does not constrain</h2>",
+        f"<p>{html.escape(UNCONSTRAINED)}</p>",
+        "<h2>Provenance</h2>",
+        "<table>",
+    ]
+    parts += [
+        f"<tr><th>{html.escape(key)}</th><td><code>{html.escape(str(value))}</code></td></tr>"
+        for key, value in provenance.items()
+    ]
     parts.append("</table>")
-    page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
-            "img-src data:; style-src 'unsafe-inline'\">"
-            f"<title>Policy brief: {html.escape(base_name)}</title><style>{STYLE}</style>"
-            "</head><body>" + "\n".join(parts) + "</body></html>\n")
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+        "img-src data:; style-src 'unsafe-inline'\">"
+        f"<title>Policy brief: {html.escape(base_name)}</title><style>{STYLE}</style>"
+        "</head><body>" + "\n".join(parts) + "</body></html>\n"
+    )
     path.write_text(page, encoding="utf-8")
