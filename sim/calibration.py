@@ -1,46 +1,53 @@
-"""Calibration by approximate Bayesian computation: a posterior ensemble, not one point.
+"""Calibration by approximate Bayesian computation: ABC-SMC with pyabc.
 
-Procedure: ABC population Monte Carlo (Beaumont, Cornuet, Marin & Robert 2009, "Adaptive
-approximate Bayesian computation", Biometrika 96(4)), then re-scoring on fresh seeds:
+Method: ABC sequential Monte Carlo (Toni, Welch, Strelkowa, Ipsen & Stumpf 2009; with
+adaptive tolerances as in Del Moral, Doucet & Jasra 2012), as implemented by pyabc (Klinger,
+Rickert & Hasenauer 2018; Schälte et al. 2022):
 
-1. Generation 0 draws ``candidates`` parameter sets from uniform priors (a Latin hypercube,
-   fixed seed). Each is scored on ``screening_replications`` common seeds: the distance between
-   the mean of its validated outcomes and the targets, ``sqrt(mean(((mean - target) / band)
-   ** 2))``. The ``accept`` closest become the particles, with equal weights.
-2. Each later generation (``generations`` in all) proposes ``proposals`` sets: a particle drawn
-   by weight, moved by a Gaussian kernel with twice the particles' weighted covariance (redrawn
-   until inside the prior box). The ``accept`` closest proposals become the new particles, with
-   importance weights ``prior / sum_i w_i K(theta | theta_i)`` (the prior is uniform). The
-   tolerance (the largest kept distance) shrinks from generation to generation.
-3. The final particles are re-scored on ``rescoring_replications`` fresh seeds, so that seed
-   noise in the screening does not pick the winner. The posterior ensemble is every particle
-   whose fresh-seed distance is within ``posterior_tolerance``, with its importance weight.
-4. The representative member (the baseline's) is chosen on ``selection_replications`` further
-   fresh seeds: the posterior member that passes most target bands there, the closest among
-   those. Validation then runs on seeds used by none of these steps.
+- **Prior**: independent uniforms on ``calibration/abc.yaml``'s bounds (a ``scale`` parameter is
+  a factor on the base value). Proposals outside the bounds have prior density 0 and are drawn
+  again (with a new parent), so the proposal is the kernel mixture restricted to the prior box
+  and pyabc's importance weight ``prior(theta) / sum_j w_j K(theta | theta_j)`` is correct up to
+  one constant that normalising removes: the truncation is respected.
+- **Summary statistics**: the calibration targets of ``sim/data/targets.yaml`` (role
+  ``target``; hold-outs are never used) from **one** run per particle, with a fresh seed
+  spawned from the root seed by the particle's generation and evaluation number
+  (``sim.abc_sampling``): the ABC posterior is then that of the model's stochastic output, not
+  of a mean over a few common seeds.
+- **Distance**: pyabc's ``AdaptivePNormDistance`` (Euclidean, each statistic scaled by its
+  median absolute deviation among the generation's simulations, refitted every generation).
+- **Tolerance**: the ``epsilon_quantile`` quantile of the last generation's accepted distances.
+- **Stopping**: when the acceptance rate falls below ``min_acceptance_rate`` (further
+  generations would cost more than they sharpen), or at ``max_generations``, or after
+  ``max_simulations``; the run reports which.
 
-Each run is a plain function of (scenario, seed); runs go through ``sim.runner.run_tasks``.
+The representative member (the baseline's values) is the one of ``representative_candidates``
+members drawn by weight whose mean over ``representative_replications`` fresh seeds passes
+most target bands, the closest among those.
 """
 
 from __future__ import annotations
 
 import copy
 from concurrent.futures import Executor
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from scipy.stats import qmc
 
 from sim.errors import UserError
 from sim.runner import replication_seeds, run_tasks
 from sim.scenario import format_validation_error, load_scenario
 from sim.schema import ScenarioFile
 from sim.validation import TargetSet, record_outcomes
+
+DATABASE = "abc.db"
+"""pyabc's SQLite database, kept in the results folder (resumable)."""
 
 
 class FreeParameter(BaseModel):
@@ -65,26 +72,42 @@ class CalibrationSpec(BaseModel):
         "sourced values that scale parameters multiply, so a calibrated baseline can be "
         "recalibrated without compounding its factors.")
     seed: int = Field(ge=0)
-    candidates: int = Field(ge=2)
-    screening_replications: int = Field(ge=1)
-    accept: int = Field(ge=2)
-    generations: int = Field(ge=1)
-    proposals: int = Field(ge=2)
-    rescoring_replications: int = Field(ge=2)
-    selection_replications: int = Field(ge=2)
-    posterior_tolerance: float = Field(gt=0, description="Largest fresh-seed distance (RMS "
-                                       "miss in pass bands) of a posterior member.")
+    population_size: int = Field(ge=2, description="Particles per generation.")
+    max_generations: int = Field(ge=1)
+    min_acceptance_rate: float = Field(ge=0, lt=1, description="Stop when a generation's "
+                                       "acceptance rate falls below this.")
+    max_simulations: int = Field(ge=2, description="Stop after this many simulations.")
+    epsilon_quantile: float = Field(0.5, gt=0, lt=1, description="Next tolerance: this "
+                                    "quantile of the accepted distances.")
+    transition: Literal["multivariate_normal", "local"] = Field(
+        "multivariate_normal", description="Perturbation kernel: pyabc's "
+        "MultivariateNormalTransition (one covariance for all particles) or LocalTransition "
+        "(each particle's covariance from its nearest neighbours, Filippi et al. 2013).")
+    batch_size: int = Field(1, ge=1, description="Evaluations per pyabc job: more saves "
+                            "pyabc's per-job overhead for fast runs (part of the design: it "
+                            "changes which evaluations run).")
+    representative_candidates: int = Field(ge=1)
+    representative_replications: int = Field(ge=1)
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="Values set in every calibration run (e.g. a "
+        "smaller world for a test); the end year is the record's cut-off year unless set "
+        "here (a shorter horizon for a synthetic record).")
     parameters: dict[str, FreeParameter]
 
 
 @dataclass
 class CalibrationResult:
-    """Every scored candidate (with its generation), the re-scored particles, the posterior."""
+    """The posterior particles and the run's record, generation by generation."""
 
-    candidates: pd.DataFrame
-    tolerances: list[float]
-    rescored: pd.DataFrame
     posterior: pd.DataFrame
+    """One row per particle: parameters, ``weight`` (sums to 1), ``distance`` and the run's
+    summary statistics."""
+    generations: pd.DataFrame
+    """Per generation: ``epsilon``, ``particles``, ``simulations``, ``acceptance_rate``,
+    ``ess`` (effective sample size)."""
+    stop_reason: str
+    simulations: int
+    wall_seconds: float
     representative: pd.Series
 
 
@@ -103,18 +126,11 @@ def load_spec(path: Path) -> tuple[CalibrationSpec, ScenarioFile]:
     for key, prior in spec.parameters.items():
         if prior.high <= prior.low:
             raise UserError(f"{path}: parameters.{key}: expected high above low")
-        candidate_values(base, spec, {key: prior.high})  # raises on a bad key path
+        try:
+            candidate_values(base, spec, {key: prior.high})
+        except UserError as error:
+            raise UserError(f"{path}: parameters.{key}: {error}") from None
     return spec, base
-
-
-def sample_candidates(spec: CalibrationSpec) -> pd.DataFrame:
-    """``candidates`` draws from the uniform priors by Latin hypercube (fixed seed)."""
-    keys = list(spec.parameters)
-    unit = qmc.LatinHypercube(d=len(keys), seed=spec.seed).random(spec.candidates)
-    low = np.array([spec.parameters[k].low for k in keys])
-    high = np.array([spec.parameters[k].high for k in keys])
-    frame = pd.DataFrame(low + unit * (high - low), columns=keys)
-    return frame.rename_axis("candidate")
 
 
 def candidate_values(base: ScenarioFile, spec: CalibrationSpec,
@@ -128,6 +144,7 @@ def candidate_values(base: ScenarioFile, spec: CalibrationSpec,
             values[key] = ({year: value * number for year, value in current.items()}
                            if isinstance(current, dict) else current * number)
         else:
+            _lookup(dumped, key)
             values[key] = float(number)
     return values
 
@@ -139,126 +156,6 @@ def _lookup(tree: dict[str, Any], key: str) -> Any:
             raise UserError(f"calibration parameter {key}: no such key in the base scenario")
         node = node[part]
     return copy.deepcopy(node)
-
-
-def distance(means: dict[str, float], targets: TargetSet) -> float:
-    """Root mean square of each outcome's miss in units of its pass band."""
-    misses = [((means[t.outcome] - t.value) / t.band) ** 2 for t in targets.targets]
-    return float(np.sqrt(np.mean(misses)))
-
-
-def bands_passed(means: dict[str, float] | pd.Series, targets: TargetSet) -> int:
-    """How many targets' bands the means fall within."""
-    return sum(abs(means[t.outcome] - t.value) <= t.band for t in targets.targets)
-
-
-def passes(means: dict[str, float], targets: TargetSet) -> bool:
-    """Whether every outcome's mean lies within its target's band."""
-    return all(abs(means[t.outcome] - t.value) <= t.band for t in targets.targets)
-
-
-def score_run(task: tuple[ScenarioFile, int, TargetSet]) -> dict[str, float]:
-    """Validated outcomes of one run (a module-level function, so processes can run it)."""
-    from sim.model import CloudRaceModel, CloudRaceScenario
-    from sim.runner import contracts_table
-
-    settings, seed, targets = task
-    model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=seed))
-    model.run_model()
-    return record_outcomes(contracts_table(model), targets)
-
-
-def score_candidates(settings: list[ScenarioFile], seeds: list[int], targets: TargetSet,
-                     workers: int | Executor, progress: bool, label: str) -> pd.DataFrame:
-    """Mean validated outcomes of each candidate over the seeds, with distance and pass."""
-    tasks = [(candidate, seed, targets) for candidate in settings for seed in seeds]
-    outcomes = run_tasks(tasks, workers, progress, label, function=score_run)
-    rows = []
-    for index in range(len(settings)):
-        runs = pd.DataFrame(outcomes[index * len(seeds):(index + 1) * len(seeds)])
-        means = runs.mean().to_dict()
-        rows.append({**means, "distance": distance(means, targets),
-                     "passes": passes(means, targets)})
-    return pd.DataFrame(rows)
-
-
-def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet,
-              workers: int | Executor = 1,
-              progress: bool = True) -> CalibrationResult:
-    """Run the whole procedure (see the module docstring)."""
-    keys = list(spec.parameters)
-    horizon = {"run.end_year": int(targets.cutoff)}
-    screening_seeds = replication_seeds(spec.seed, spec.screening_replications)
-    rng = np.random.default_rng(spec.seed)
-
-    def score(rows: pd.DataFrame, label: str, seeds: list[int]) -> pd.DataFrame:
-        settings = [load_scenario_values(base, {**candidate_values(base, spec, row), **horizon})
-                    for row in rows[keys].to_dict("records")]
-        scores = score_candidates(settings, seeds, targets, workers, progress, label)
-        return rows.join(scores.set_axis(rows.index))
-
-    generation = score(sample_candidates(spec).assign(generation=0), "generation 0",
-                       screening_seeds)
-    scored = [generation]
-    particles = generation.nsmallest(spec.accept, "distance")
-    weights = np.full(len(particles), 1.0 / len(particles))
-    tolerances = [float(particles["distance"].max())]
-    for number in range(1, spec.generations):
-        covariance = 2.0 * np.atleast_2d(np.cov(particles[keys].to_numpy().T, aweights=weights))
-        proposed = propose(particles[keys].to_numpy(), weights, covariance, spec, rng)
-        rows = pd.DataFrame(proposed, columns=keys).assign(generation=number)
-        rows.index = pd.RangeIndex(sum(len(g) for g in scored),
-                                   sum(len(g) for g in scored) + len(rows), name="candidate")
-        generation = score(rows, f"generation {number}", screening_seeds)
-        scored.append(generation)
-        kept = generation.nsmallest(spec.accept, "distance")
-        weights = importance_weights(kept[keys].to_numpy(), particles[keys].to_numpy(), weights,
-                                     covariance)
-        particles = kept
-        tolerances.append(float(particles["distance"].max()))
-    fresh = replication_seeds(spec.seed + 1, spec.rescoring_replications)
-    rescored = score(particles[keys].assign(weight=weights, generation=particles["generation"]),
-                     "re-scoring", fresh).sort_values("distance")
-    posterior = rescored[rescored["distance"] <= spec.posterior_tolerance].copy()
-    if posterior.empty:
-        raise UserError("calibration: no particle is within the posterior tolerance on fresh "
-                        "seeds; widen the priors, add candidates, proposals or generations, or "
-                        "raise posterior_tolerance")
-    posterior["bands_passed"] = [bands_passed(row, targets) for _, row in posterior.iterrows()]
-    posterior["weight"] /= posterior["weight"].sum()
-    selection = score(posterior[keys], "selecting the representative",
-                      replication_seeds(spec.seed + 3, spec.selection_replications))
-    posterior["selection_distance"] = selection["distance"]
-    posterior["selection_bands_passed"] = [bands_passed(row, targets)
-                                           for _, row in selection.iterrows()]
-    candidates = pd.concat(scored)
-    return CalibrationResult(candidates, tolerances, rescored, posterior,
-                             representative_member(posterior))
-
-
-def propose(particles: np.ndarray, weights: np.ndarray, covariance: np.ndarray,
-            spec: CalibrationSpec, rng: np.random.Generator) -> np.ndarray:
-    """``spec.proposals`` moves of weighted particles by the Gaussian kernel, inside the priors."""
-    low = np.array([prior.low for prior in spec.parameters.values()])
-    high = np.array([prior.high for prior in spec.parameters.values()])
-    proposals = []
-    while len(proposals) < spec.proposals:
-        parent = particles[rng.choice(len(particles), p=weights)]
-        candidate = rng.multivariate_normal(parent, covariance)
-        if np.all(candidate >= low) and np.all(candidate <= high):
-            proposals.append(candidate)
-    return np.array(proposals)
-
-
-def importance_weights(new: np.ndarray, old: np.ndarray, old_weights: np.ndarray,
-                       covariance: np.ndarray) -> np.ndarray:
-    """ABC-PMC weights under a uniform prior: ``1 / sum_i w_i K(new | old_i)``, normalised."""
-    inverse = np.linalg.pinv(covariance)
-    differences = new[:, None, :] - old[None, :, :]
-    mahalanobis = np.einsum("jik,kl,jil->ji", differences, inverse, differences)
-    kernel = np.exp(-0.5 * mahalanobis)  # the kernel's constant cancels on normalising
-    weights = 1.0 / (kernel @ old_weights)
-    return weights / weights.sum()
 
 
 def load_scenario_values(base: ScenarioFile, values: dict[str, Any]) -> ScenarioFile:
@@ -273,12 +170,247 @@ def load_scenario_values(base: ScenarioFile, values: dict[str, Any]) -> Scenario
     return ScenarioFile.model_validate(raw)
 
 
-def representative_member(posterior: pd.DataFrame) -> pd.Series:
-    """The member passing most target bands on the selection seeds; the closest among those.
+def distance(means: dict[str, float], targets: TargetSet) -> float:
+    """Root mean square of each outcome's miss in units of its pass band."""
+    misses = [((means[t.outcome] - t.value) / t.band) ** 2 for t in targets.targets]
+    return float(np.sqrt(np.mean(misses)))
 
-    The baseline should validate, so the representative is the best-fitting member rather
-    than the posterior's centre; the ensemble carries the spread.
+
+def bands_passed(means: dict[str, float] | pd.Series, targets: TargetSet) -> int:
+    """How many targets' bands the means fall within."""
+    return sum(abs(means[t.outcome] - t.value) <= t.band for t in targets.targets)
+
+
+def prior(spec: CalibrationSpec):
+    """Independent uniform priors on the bounds (pyabc's ``RV("uniform", loc, scale)``)."""
+    import pyabc
+
+    return pyabc.Distribution(**{key: pyabc.RV("uniform", p.low, p.high - p.low)
+                                 for key, p in spec.parameters.items()})
+
+
+def summary_statistics(outcomes: dict[str, float], targets: TargetSet) -> dict[str, float]:
+    """The targets' outcomes of one run as pyabc summary statistics.
+
+    A share is undefined in a run without a deal; it is set to 0, far from every record, so
+    such a run is simply far away rather than breaking the distance's scales.
     """
-    ranked = posterior.sort_values(["selection_bands_passed", "selection_distance"],
-                                   ascending=[False, True])
-    return ranked.iloc[0]
+    return {t.outcome: float(np.nan_to_num(outcomes[t.outcome])) for t in targets.targets}
+
+
+class Simulator:
+    """pyabc's model: one run of the base scenario with a particle's values, to the cut-off.
+
+    The seed comes from the evaluation's spawn key (``sim.abc_sampling.model_seed``), or,
+    called directly (synthetic records, tests), from ``seed``.
+    """
+
+    def __init__(self, base: ScenarioFile, spec: CalibrationSpec, targets: TargetSet) -> None:
+        self.base = load_scenario_values(base, {"run.end_year": int(targets.cutoff),
+                                                **spec.overrides})
+        self.spec, self.targets = spec, targets
+
+    def settings(self, parameters: dict[str, float]) -> ScenarioFile:
+        """The scenario of one particle."""
+        row = {key: float(parameters[key]) for key in self.spec.parameters}
+        return load_scenario_values(self.base, candidate_values(self.base, self.spec, row))
+
+    def __call__(self, parameters: dict[str, float], seed: int | None = None
+                 ) -> dict[str, float]:
+        from sim.abc_sampling import model_seed
+
+        task = (self.settings(parameters), model_seed() if seed is None else seed,
+                self.targets)
+        return summary_statistics(score_run(task), self.targets)
+
+
+def score_run(task: tuple[ScenarioFile, int, TargetSet]) -> dict[str, float]:
+    """Every pattern's outcome in one run (a module-level function, so processes can run it)."""
+    from sim.model import CloudRaceModel, CloudRaceScenario
+    from sim.runner import contracts_table
+
+    settings, seed, targets = task
+    model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=seed))
+    model.run_model()
+    return record_outcomes(contracts_table(model), targets)
+
+
+def make_sampler(seed: int, workers: int, scheduler: str | None, batch_size: int = 1):
+    """A seeded pyabc sampler: Dask at ``scheduler``, else processes (or serial for 1).
+
+    The processes are a plain ``ProcessPoolExecutor`` (forkserver): pyabc cancels the jobs it
+    no longer needs, which the project's restartable pool does not expect.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sim.abc_sampling import SeededDaskSampler, SeededFutureSampler
+    from sim.experiments.executors import SerialExecutor
+
+    if scheduler:
+        from distributed import Client
+
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as error:
+            raise UserError(f"--scheduler {scheduler}: cannot connect ({error})") from None
+        threads = client.nthreads()
+        if any(count != 1 for count in threads.values()):
+            client.close()
+            raise UserError(f"--scheduler {scheduler}: every Dask worker must run one thread "
+                            f"(dask worker --nthreads 1), got {sorted(set(threads.values()))}; "
+                            "pyabc draws proposals from numpy's global random state, which "
+                            "threads would share")
+        return SeededDaskSampler(client, seed, batch_size), client.close
+    if workers > 1:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.calibration", "pyabc"])
+        pool = ProcessPoolExecutor(workers, mp_context=context)
+        return SeededFutureSampler(pool, seed, 2 * workers, batch_size), pool.shutdown
+    return SeededFutureSampler(SerialExecutor(), seed, 1, batch_size), lambda: None
+
+
+def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet,
+              database: Path, workers: int = 1, scheduler: str | None = None,
+              resume: bool = False, progress: bool = True,
+              observed: dict[str, float] | None = None,
+              representative: bool = True) -> CalibrationResult:
+    """Run ABC-SMC (see the module docstring) into ``database``; continue it if ``resume``.
+
+    ``observed`` replaces the record's values (a synthetic record, for parameter recovery);
+    ``representative`` False skips choosing the baseline's member.
+    """
+    import logging
+
+    import pyabc
+
+    logging.getLogger("ABC").setLevel(logging.INFO if progress else logging.WARNING)
+    fitted = targets.role("target")
+    if not fitted.targets:
+        raise UserError(f"{spec}: no pattern with role 'target' to calibrate on")
+    simulator = Simulator(base, spec, fitted)
+    sampler, close = make_sampler(spec.seed, workers, scheduler, spec.batch_size)
+    started = time.perf_counter()
+    try:
+        abc = pyabc.ABCSMC(
+            simulator, prior(spec),
+            pyabc.AdaptivePNormDistance(p=2),
+            population_size=spec.population_size,
+            transitions=pyabc.LocalTransition() if spec.transition == "local"
+            else pyabc.MultivariateNormalTransition(),
+            eps=pyabc.QuantileEpsilon(alpha=spec.epsilon_quantile),
+            sampler=sampler)
+        url = f"sqlite:///{database.resolve()}"
+        done = 0
+        if resume:
+            done = int(abc.load(url, 1).max_t) + 1
+            if done >= spec.max_generations:
+                raise UserError(f"--resume: the stored run already has {done} generations; "
+                                f"raise max_generations in the calibration file to continue")
+        else:
+            record = observed or {t.outcome: t.value for t in fitted.targets}
+            abc.new(url, {key: float(record[key]) for key in fitted.outcomes})
+        history = abc.run(min_acceptance_rate=spec.min_acceptance_rate,
+                          max_nr_populations=spec.max_generations - done,
+                          max_total_nr_simulations=spec.max_simulations)
+    finally:
+        close()
+    wall = time.perf_counter() - started
+    generations = generation_table(history)
+    posterior = posterior_table(history, spec)
+    result = CalibrationResult(posterior, generations,
+                               stop_reason(generations, spec), int(history.total_nr_simulations),
+                               wall, pd.Series(dtype=float))
+    if representative:
+        result.representative = representative_member(result, spec, base, fitted, workers,
+                                                      progress)
+    return result
+
+
+def generation_table(history) -> pd.DataFrame:
+    """Per generation: tolerance, particles, simulations, acceptance rate and ESS."""
+    from pyabc.weighted_statistics import effective_sample_size
+
+    populations = history.get_all_populations()
+    populations = populations[populations["t"] >= 0].reset_index(drop=True)
+    rows = []
+    for row in populations.itertuples():
+        weights = history.get_weighted_distances(t=row.t)["w"].to_numpy()
+        rows.append({"generation": int(row.t), "epsilon": float(row.epsilon),
+                     "particles": int(row.particles), "simulations": int(row.samples),
+                     "acceptance_rate": row.particles / row.samples,
+                     "ess": float(effective_sample_size(weights / weights.sum()))})
+    return pd.DataFrame(rows)
+
+
+def stop_reason(generations: pd.DataFrame, spec: CalibrationSpec) -> str:
+    """Which of the stopping rules ended the run."""
+    last = generations.iloc[-1]
+    if last["acceptance_rate"] < spec.min_acceptance_rate:
+        return (f"acceptance rate {last['acceptance_rate']:.3f} fell below "
+                f"{spec.min_acceptance_rate:g}")
+    if generations["simulations"].sum() >= spec.max_simulations:
+        return f"simulation budget of {spec.max_simulations} reached"
+    if len(generations) >= spec.max_generations:
+        return f"generation budget of {spec.max_generations} reached"
+    return "stopped by pyabc"
+
+
+def posterior_table(history, spec: CalibrationSpec) -> pd.DataFrame:
+    """The last generation's particles: parameters, weight, distance, summary statistics."""
+    population = history.get_population()
+    rows = [{**{key: float(particle.parameter[key]) for key in spec.parameters},
+             "weight": float(particle.weight), "distance": float(particle.distance),
+             **{key: float(np.asarray(value)) for key, value in particle.sum_stat.items()}}
+            for particle in population.particles]
+    frame = pd.DataFrame(rows)
+    frame["weight"] /= frame["weight"].sum()
+    frame.insert(len(spec.parameters) + 1, "generation", int(history.max_t))
+    return frame.rename_axis("particle")
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
+                       quantiles: tuple[float, ...]) -> list[float]:
+    """Quantiles of a weighted sample (inverse of the weighted empirical distribution)."""
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+    return [float(values[order][min(np.searchsorted(cumulative, q), len(values) - 1)])
+            for q in quantiles]
+
+
+def draw_members(posterior: pd.DataFrame, members: int, seed: int) -> pd.DataFrame:
+    """``members`` posterior particles drawn by weight, with replacement (seeded)."""
+    rng = np.random.default_rng(seed)
+    weights = posterior["weight"].to_numpy(dtype=float)
+    chosen = rng.choice(len(posterior), size=members, replace=True, p=weights / weights.sum())
+    return posterior.iloc[chosen]
+
+
+def representative_member(result: CalibrationResult, spec: CalibrationSpec,
+                          base: ScenarioFile, targets: TargetSet, workers: int,
+                          progress: bool) -> pd.Series:
+    """The drawn member whose fresh-seed mean passes most target bands; the closest among those.
+
+    The baseline should validate, so the representative is the best-fitting of a few members
+    drawn by weight rather than the posterior's centre; the ensemble carries the spread.
+    """
+    simulator = Simulator(base, spec, targets)
+    drawn = draw_members(result.posterior, spec.representative_candidates, spec.seed + 3)
+    drawn = drawn[~drawn.index.duplicated()]
+    seeds = replication_seeds(spec.seed + 3, spec.representative_replications)
+    tasks = [(simulator.settings(row.to_dict()), seed, targets)
+             for _, row in drawn[list(spec.parameters)].iterrows() for seed in seeds]
+    outcomes = pd.DataFrame(run_tasks(tasks, workers, progress, "representative",
+                                      function=score_run))
+    rows = []
+    for index, particle in enumerate(drawn.index):
+        means = outcomes.iloc[index * len(seeds):(index + 1) * len(seeds)].mean().to_dict()
+        rows.append({"particle": particle, "selection_bands_passed": bands_passed(means, targets),
+                     "selection_distance": distance(means, targets)})
+    ranked = pd.DataFrame(rows).sort_values(["selection_bands_passed", "selection_distance"],
+                                            ascending=[False, True])
+    best = ranked.iloc[0]
+    member = result.posterior.loc[best["particle"]].copy()
+    member["selection_bands_passed"] = best["selection_bands_passed"]
+    member["selection_distance"] = best["selection_distance"]
+    return member

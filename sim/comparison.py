@@ -1,10 +1,22 @@
 """Paired scenario comparisons: the same seeds in every scenario, differences with intervals.
 
 Every scenario runs on the same replication seeds as the base (common random numbers), so the
-difference in an outcome is paired replication by replication and its interval shows the
-spread of the policy's effect, not the spread of chance between two unrelated runs. With a
-posterior ensemble, each (member, replication) pair is one paired draw, so the intervals carry
-parameter uncertainty as well as chance.
+difference in an outcome is paired replication by replication. A paired draw is one
+(structure, posterior member, replication): the structures are the combinations of a structural
+ensemble's switches (``load_structures``), the members are drawn from the posterior by weight
+(``sim.calibration.draw_members``). Each difference is reported with intervals that say what
+they contain (``paired_differences``):
+
+- ``mean_ci90_low/high_chance``: the 90 % confidence interval of the mean effect, chance only
+  (the spread of replications within each structure and member);
+- ``single_run_p05/p95``: the 5-95 % spread of single paired runs (chance and, when present,
+  parameters and structure): what one run could show, not an interval for the effect;
+- ``predictive_p05/p95_parameters_structure``: 5-95 % across the mean effects of the
+  (structure, member) cells: the effect's predictive interval across posterior members and
+  structures;
+- ``variance_chance/parameters/structure``: the variance of a single run's effect decomposed by
+  the law of total variance into chance (within cells), parameters (between members within a
+  structure, less the chance left in a member mean) and structure (between structures).
 """
 
 from __future__ import annotations
@@ -15,7 +27,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from sim.errors import UserError
 from sim.metrics import slug
 from sim.schema import FH_STATUSES, REGIONS, ScenarioFile
 
@@ -23,13 +37,20 @@ FUTURE = (2022, 2035)
 """The window of 'new contracts' in the key outcomes: from the fork to the end of the run."""
 
 
+AS_SPECIFIED = "as specified"
+"""The name of the structure with no switch changed."""
+MAX_STRUCTURES = 32
+
+
 @dataclass(frozen=True)
 class Draw:
-    """One paired draw: a replication seed, under one posterior member (or none)."""
+    """One paired draw: a replication seed, under one posterior member (or none), under one
+    structure of the ensemble."""
 
     member: int
     replication: int
     seed: int
+    structure: str = AS_SPECIFIED
 
 
 def key_outcomes(contracts: pd.DataFrame, yearly: pd.DataFrame, blocs: dict[str, str],
@@ -76,55 +97,135 @@ STATE_TOTALS = ("leverage_", "dependent_", "debt_", "public_money_", "contracts_
 """Outcome families that are zero, not missing, for a state absent from a scenario."""
 
 
-def paired_differences(outcomes: pd.DataFrame, base: str) -> pd.DataFrame:
-    """Per scenario and outcome: means, mean paired difference and its 90 % interval.
+KEYS = ["structure", "member", "replication"]
 
-    ``outcomes`` has one row per (scenario, member, replication) and a column per outcome.
+
+def paired_differences(outcomes: pd.DataFrame, base: str) -> pd.DataFrame:
+    """Per scenario and outcome: means, the mean paired difference and its labelled intervals.
+
+    ``outcomes`` has one row per (scenario, structure, member, replication) and a column per
+    outcome (see the module docstring for the columns).
     """
-    keys = ["member", "replication"]
+    if "structure" not in outcomes:
+        outcomes = outcomes.assign(structure=AS_SPECIFIED)
     totals = [c for c in outcomes.columns if c.startswith(STATE_TOTALS)]
     outcomes = outcomes.fillna(dict.fromkeys(totals, 0.0))
-    base_rows = outcomes[outcomes["scenario"] == base].set_index(keys)
-    columns = [c for c in outcomes.columns if c not in ("scenario", *keys)]
+    base_rows = outcomes[outcomes["scenario"] == base].set_index(KEYS)
+    columns = [c for c in outcomes.columns if c not in ("scenario", *KEYS)]
     rows = []
     for scenario, table in outcomes.groupby("scenario", sort=False):
         if scenario == base:
             continue
-        table = table.set_index(keys)
+        table = table.set_index(KEYS)
         for column in columns:
             difference = (table[column] - base_rows[column]).dropna()
-            rows.append({
-                "scenario": scenario, "outcome": column,
-                "base_mean": float(base_rows[column].mean()),
-                "scenario_mean": float(table[column].mean()),
-                "difference": float(difference.mean()) if len(difference) else np.nan,
-                "difference_p05": float(difference.quantile(0.05)) if len(difference) else np.nan,
-                "difference_p95": float(difference.quantile(0.95)) if len(difference) else np.nan,
-                "draws": len(difference),
-            })
-        rows.extend(money_per_contract_swung(table, base_rows, scenario))
+            rows.append({"scenario": scenario, "outcome": column,
+                         "base_mean": float(base_rows[column].mean()),
+                         "scenario_mean": float(table[column].mean()),
+                         **effect_summary(difference)})
+        rows.extend(money_per_contract_gained(table, base_rows, scenario))
     return pd.DataFrame(rows)
 
 
-def money_per_contract_swung(table: pd.DataFrame, base: pd.DataFrame,
-                             scenario: str) -> list[dict[str, Any]]:
-    """Extra public money a bloc spent per extra contract its providers won (ratio of means).
+def effect_summary(difference: pd.Series) -> dict[str, Any]:
+    """Mean of paired differences (indexed by ``KEYS``) with its intervals and variance shares."""
+    empty = {"difference": np.nan, "mean_ci90_low_chance": np.nan,
+             "mean_ci90_high_chance": np.nan, "single_run_p05": np.nan,
+             "single_run_p95": np.nan, "predictive_p05_parameters_structure": np.nan,
+             "predictive_p95_parameters_structure": np.nan, "variance_chance": np.nan,
+             "variance_parameters": np.nan, "variance_structure": np.nan,
+             "draws": len(difference)}
+    if not len(difference):
+        return empty
+    cells = difference.groupby(level=["structure", "member"])
+    means, variances, sizes = cells.mean(), cells.var(ddof=1), cells.size()
+    freedom = int((sizes - 1).sum())
+    standard_error = float(np.sqrt((variances.fillna(0) / sizes).sum()) / len(means))
+    half = float(stats.t.ppf(0.95, freedom)) * standard_error if freedom > 0 else np.nan
+    centre = float(means.mean())
+    chance = float(variances.mean()) if freedom > 0 else np.nan
+    by_structure = means.groupby(level="structure")
+    parameters = float(by_structure.var(ddof=1).mean()) \
+        if by_structure.size().max() > 1 else 0.0
+    if parameters and not np.isnan(chance):
+        parameters = max(0.0, parameters - chance / float(sizes.mean()))
+    structure = float(by_structure.mean().var(ddof=1)) if by_structure.ngroups > 1 else 0.0
+    multiple = len(means) > 1
+    return {**empty, "difference": centre,
+            "mean_ci90_low_chance": centre - half, "mean_ci90_high_chance": centre + half,
+            "single_run_p05": float(difference.quantile(0.05)),
+            "single_run_p95": float(difference.quantile(0.95)),
+            "predictive_p05_parameters_structure": float(means.quantile(0.05))
+            if multiple else np.nan,
+            "predictive_p95_parameters_structure": float(means.quantile(0.95))
+            if multiple else np.nan,
+            "variance_chance": chance, "variance_parameters": parameters,
+            "variance_structure": structure}
 
-    Undefined (empty) when the scenario changed neither the money nor the contracts; no interval,
-    since a ratio of paired differences is unstable near zero.
+
+def money_per_contract_gained(table: pd.DataFrame, base: pd.DataFrame,
+                              scenario: str) -> list[dict[str, Any]]:
+    """Public money a bloc spent per contract its providers gained: mean extra money over mean
+    extra contracts won, signed (negative: contracts gained while spending less).
+
+    Undefined (NaN, with the reason in ``note``) unless the 90 % chance-only confidence
+    interval of the contract change lies above zero: a ratio whose denominator could be zero or
+    negative says nothing about the price of a contract.
     """
     rows = []
     for column in [c for c in table.columns if c.startswith("public_money_")]:
         state = column.removeprefix("public_money_")
-        extra_money = float((table[column] - base[column]).mean())
-        extra_contracts = float((table[f"contracts_won_{state}"]
-                                 - base[f"contracts_won_{state}"]).mean())
-        ratio = extra_money / extra_contracts if abs(extra_contracts) >= 0.5 else np.nan
-        rows.append({"scenario": scenario, "outcome": f"money_per_contract_swung_{state}",
-                     "base_mean": np.nan, "scenario_mean": np.nan, "difference": ratio,
-                     "difference_p05": np.nan, "difference_p95": np.nan,
-                     "draws": len(table)})
+        money = effect_summary((table[column] - base[column]).dropna())
+        contracts = effect_summary((table[f"contracts_won_{state}"]
+                                    - base[f"contracts_won_{state}"]).dropna())
+        value, note = np.nan, ""
+        if not contracts["mean_ci90_low_chance"] > 0:
+            note = ("contracts lost" if contracts["mean_ci90_high_chance"] < 0
+                    else "contract change not significant")
+        else:
+            value = money["difference"] / contracts["difference"]
+        rows.append({"scenario": scenario, "outcome": f"money_per_contract_gained_{state}",
+                     "base_mean": np.nan, "scenario_mean": np.nan,
+                     **{key: np.nan for key in money}, "difference": value,
+                     "draws": contracts["draws"], "note": note})
     return rows
+
+
+def load_structures(path: Path) -> dict[str, dict[str, Any]]:
+    """The structural ensemble of a YAML file: every combination of its switches.
+
+    The file maps each switch's name to ``{key: KEY.PATH, alternatives: [...]}``; a switch is at
+    the scenario's own value or at one of its alternatives. Returns structure name -> overrides
+    (``as specified`` first, with none).
+    """
+    import itertools
+
+    import yaml
+
+    if not path.is_file():
+        raise UserError(f"{path}: structural ensemble file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise UserError(f"{path}: YAML syntax error: {error}") from None
+    switches = data.get("switches") or {}
+    if not isinstance(switches, dict):
+        raise UserError(f"{path}: switches: expected a mapping of switch names")
+    options = []
+    for name, switch in switches.items():
+        if not isinstance(switch, dict) or "key" not in switch or not switch.get("alternatives"):
+            raise UserError(f"{path}: switches.{name}: expected key and a non-empty list of "
+                            "alternatives")
+        options.append([None] + [(name, switch["key"], value)
+                                 for value in switch["alternatives"]])
+    structures: dict[str, dict[str, Any]] = {}
+    for combination in itertools.product(*options):
+        chosen = [option for option in combination if option]
+        label = ", ".join(f"{name}={value}" for name, _, value in chosen) or AS_SPECIFIED
+        structures[label] = {key: value for _, key, value in chosen}
+    if len(structures) > MAX_STRUCTURES:
+        raise UserError(f"{path}: {len(structures)} structures; at most {MAX_STRUCTURES}")
+    return structures
 
 
 def what_changes(base: ScenarioFile, other: ScenarioFile) -> list[str]:
@@ -142,10 +243,15 @@ def what_changes(base: ScenarioFile, other: ScenarioFile) -> list[str]:
     return changes
 
 
-def load_posterior(path: Path, members: int) -> pd.DataFrame:
-    """The ``members`` heaviest members of a shipped posterior ensemble."""
+def load_posterior(path: Path, members: int, seed: int) -> pd.DataFrame:
+    """``members`` members of a posterior (``weight`` column) drawn by weight, with replacement."""
+    from sim.calibration import draw_members
+
     posterior = pd.read_csv(path, index_col=0)
-    return posterior.nlargest(members, "weight")
+    if "weight" not in posterior:
+        raise UserError(f"{path}: expected a weight column (a posterior from cloudrace "
+                        "calibrate)")
+    return draw_members(posterior, members, seed)
 
 
 HEADLINES = {
@@ -190,21 +296,38 @@ def summarise(settings: ScenarioFile, name: str, draw: Draw,
     """Key outcomes and yearly trajectory of one run's tables."""
     states = list(settings.states)
     blocs = {state: settings.states[state].bloc for state in states}
-    outcomes = {"scenario": name, "member": draw.member, "replication": draw.replication,
+    outcomes = {"scenario": name, "structure": draw.structure, "member": draw.member,
+                "replication": draw.replication,
                 **key_outcomes(result.contracts, result.yearly, blocs)}
     trajectory = result.yearly[["year", *[f"share_new_state_{s}" for s in states],
                                 *[f"leverage_{s}" for s in states]]].copy()
     trajectory.insert(0, "scenario", name)
-    trajectory.insert(1, "member", draw.member)
-    trajectory.insert(2, "replication", draw.replication)
+    trajectory.insert(1, "structure", draw.structure)
+    trajectory.insert(2, "member", draw.member)
+    trajectory.insert(3, "replication", draw.replication)
     return outcomes, trajectory
 
 
 def format_interval(row: pd.Series, digits: int = 1) -> str:
-    """``+1.2 (-0.5 to +3.0)`` for a difference row; the mean alone without an interval."""
+    """``+1.2 [+0.8, +1.6]`` (90 % CI of the mean, chance only), then the predictive interval
+    across members and structures in braces when there is one."""
     if pd.isna(row["difference"]):
         return "n/a"
-    if pd.isna(row["difference_p05"]):
-        return f"{row['difference']:+,.{digits}f}"
-    return (f"{row['difference']:+,.{digits}f} ({row['difference_p05']:+,.{digits}f} to "
-            f"{row['difference_p95']:+,.{digits}f})")
+    text = f"{row['difference']:+,.{digits}f}"
+    if not pd.isna(row["mean_ci90_low_chance"]):
+        text += (f" [{row['mean_ci90_low_chance']:+,.{digits}f}, "
+                 f"{row['mean_ci90_high_chance']:+,.{digits}f}]")
+    if not pd.isna(row.get("predictive_p05_parameters_structure", np.nan)):
+        text += (f" {{{row['predictive_p05_parameters_structure']:+,.{digits}f}, "
+                 f"{row['predictive_p95_parameters_structure']:+,.{digits}f}}}")
+    return text
+
+
+def variance_shares(row: pd.Series) -> str:
+    """``chance 80 % / parameters 15 % / structure 5 %`` of a single run's effect variance."""
+    parts = [row["variance_chance"], row["variance_parameters"], row["variance_structure"]]
+    total = float(np.nansum(parts))
+    if not total:
+        return "n/a"
+    return " / ".join(f"{name} {100 * float(np.nan_to_num(value)) / total:.0f} %" for name, value
+                      in zip(("chance", "parameters", "structure"), parts, strict=True))

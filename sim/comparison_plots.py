@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.comparison import HEADLINES  # noqa: E402
@@ -37,27 +38,41 @@ def plot_trajectories(trajectories: pd.DataFrame, states: list[str], path: Path)
 
 
 def plot_differences(differences: pd.DataFrame, path: Path) -> None:
-    """Forest plot: each scenario's paired difference from the base, with its 90 % interval."""
-    outcomes = [o for o in HEADLINES if o in set(differences["outcome"])][:5]
+    """Forest plot, one panel per outcome: each scenario's mean paired difference from the base,
+    the 90 % confidence interval of that mean (chance only, thick) and, when the run has
+    posterior members or structures, the 90 % predictive interval across them (thin)."""
+    outcomes = [o for o in HEADLINES if o in set(differences["outcome"])][:6]
     scenarios = list(dict.fromkeys(differences["scenario"]))
-    figure, axes = plt.subplots(1, len(outcomes), figsize=(3.4 * len(outcomes),
-                                                           0.4 * len(scenarios) + 1.6),
+    columns = 2
+    rows_count = int(np.ceil(len(outcomes) / columns))
+    figure, axes = plt.subplots(rows_count, columns, figsize=(8.3, (0.28 * len(scenarios) + 1.2)
+                                                              * rows_count),
                                 sharey=True, squeeze=False)
-    for axis, outcome in zip(axes[0], outcomes, strict=True):
+    positions = np.arange(len(scenarios))
+    for axis, outcome in zip(axes.flat, outcomes, strict=False):
         rows = differences[differences["outcome"] == outcome].set_index("scenario").reindex(
             scenarios)
-        positions = range(len(scenarios))
-        axis.errorbar(rows["difference"], positions,
-                      xerr=[rows["difference"] - rows["difference_p05"],
-                            rows["difference_p95"] - rows["difference"]],
-                      fmt="o", color="#264653", ecolor="#8ab17d", capsize=3)
+        predictive = rows["predictive_p05_parameters_structure"]
+        if predictive.notna().any():
+            axis.hlines(positions, predictive, rows["predictive_p95_parameters_structure"],
+                        color="#8ab17d", linewidth=1.2,
+                        label="90 % predictive interval (parameters + structure)")
+        axis.hlines(positions, rows["mean_ci90_low_chance"], rows["mean_ci90_high_chance"],
+                    color="#264653", linewidth=4, label="90 % CI of the mean (chance)")
+        axis.plot(rows["difference"], positions, "o", color="#e9c46a", markersize=4,
+                  markeredgecolor="#264653", label="mean difference")
         axis.axvline(0, color="0.5", linewidth=0.8)
         axis.set_title(HEADLINES[outcome], fontsize=8)
+        axis.tick_params(labelsize=7)
         axis.grid(axis="x", alpha=0.3)
-    axes[0][0].set_yticks(range(len(scenarios)), scenarios, fontsize=8)
+    for axis in list(axes.flat)[len(outcomes):]:
+        axis.axis("off")
+    axes[0][0].set_yticks(positions, scenarios, fontsize=7)
     axes[0][0].invert_yaxis()
-    figure.suptitle("Paired difference from the base (dot: mean; bar: 90 % interval)",
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False)
+    figure.suptitle("Paired difference from the base, 2022-2035 (units in each title)",
                     fontsize=9)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.tight_layout(rect=(0, 0.05, 1, 1))
+    figure.savefig(path, dpi=150)
     plt.close(figure)
