@@ -14,14 +14,12 @@ from statistics import mean
 import pytest
 import yaml
 
-from sim.app.app import model_params
+from sim.app.app import CONTROL_LABELS
 from sim.app.classroom import LESSON_DIR, find_lesson, lessons, run_lesson
 from sim.scenario import load_scenario
 
 SEEDS = (1, 2, 3, 4)
 LESSON_FILES = sorted(LESSON_DIR.glob("*.yaml"))
-CONTROL_LABELS = [options["label"] if isinstance(options, dict) else options.label
-                  for options in model_params.values()]
 
 
 def test_there_are_four_to_six_lessons():

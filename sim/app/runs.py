@@ -7,7 +7,7 @@ class made at a later year). ``get_run`` computes it with common random numbers 
 levers and seed cost one computation, and playing is only showing the next snapshot.
 
 A ``YearView`` is what the screen needs at one moment: the yearly metrics of the year just
-closed, the dominant provider of each country (the map), the installed base by region, the
+closed, the dominant provider of each country (the map), the
 year's new contracts in words (the ticker) and the coercion outcomes so far. ``RunData.series``
 holds the yearly numbers the charts, the headline strip and the debrief draw on.
 """
@@ -23,7 +23,6 @@ import pandas as pd
 
 from sim.app.classroom import ClassroomModel, Levers
 from sim.app.ticker import describe_contract
-from sim.schema import REGIONS
 
 SEEDS_IN_BAND = 5
 """How many seeds the "5 seeds" band spans: the run's seed and the four after it."""
@@ -67,7 +66,6 @@ class YearView:
     step: int
     year: int
     dominant: dict[str, str]
-    installed: dict[str, dict[str, float]]
     new_contracts: tuple[str, ...]
     coercion: dict[str, dict[str, int]]
 
@@ -101,19 +99,16 @@ class RunData:
 
 
 def _view(model: ClassroomModel, step: int, first_contract: int) -> YearView:
-    dominant, installed = {}, {region: {} for region in REGIONS}
+    dominant = {}
     for government in model.governments:
         if government.installed:
             provider = max(government.installed.items(), key=lambda item: item[1])[0]
             dominant[government.iso3] = provider.name
-        for provider, amount in government.installed.items():
-            by_provider = installed.setdefault(government.region, {})
-            by_provider[provider.name] = by_provider.get(provider.name, 0.0) + amount
     new = tuple(
         describe_contract(contract) for contract in reversed(model.contracts[first_contract:])
     )
     coercion = {name: dict(outcome) for name, outcome in model.coercion_outcomes.items()}
-    return YearView(step, int(model.year), dominant, installed, new, coercion)
+    return YearView(step, int(model.year), dominant, new, coercion)
 
 
 def _year_counts(contracts) -> dict[str, float]:
