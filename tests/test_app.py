@@ -96,7 +96,8 @@ def test_projector_page_shows_the_lesson_year_map_headline_and_chart_without_dev
     assert shown(app, "cloudrace-year") == "2006"
     assert "<svg" in shown(app, "cloudrace-map") and "data-iso3=" in shown(app, "cloudrace-map")
     assert 'class="cloudrace-chart cloudrace-new"' in shown(app, "cloudrace-focus")
-    assert "China's new contracts" in shown(app, "cloudrace-headline")
+    assert "New contracts so far: China <b>none yet</b>" in shown(app, "cloudrace-headline")
+    assert "Leverage: China" in shown(app, "cloudrace-headline")
     text = all_text(app)
     assert "Baseline: the policies in force" in text
     assert not [name for name in DEVELOPER_CONTROLS if name in text]

@@ -168,11 +168,15 @@ def _ticker_html(lines: list[tuple[str, str]]) -> str:
     return "".join(f'<p class="{kind}">{html.escape(text)}</p>' for kind, text in lines)
 
 
-def _headline_html(items, has_previous: bool) -> str:
+def _headline_html(groups, has_previous: bool) -> str:
     parts = []
-    for label, now, before in items:
-        extra = f' <span class="previous">(before: {before})</span>' if has_previous else ""
-        parts.append(f"<span>{label} <b>{now}</b>{extra}</span>")
+    for title, items in groups:
+        values = " · ".join(
+            f"{state} <b>{now}</b>"
+            + (f' <span class="previous">(before {before})</span>' if has_previous else "")
+            for state, now, before in items
+        )
+        parts.append(f"<span>{title}: {values}</span>")
     return "".join(parts)
 
 

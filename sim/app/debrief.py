@@ -50,27 +50,28 @@ def new_contracts_text(row: pd.Series | None, state: str) -> str:
     return f"{100 * count / total:.0f} %"
 
 
-def headline(run, step: int, previous=None) -> list[tuple[str, str, str]]:
-    """The headline strip: (what, now, previous run at the same year) for each state."""
+def headline(run, step: int, previous=None) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """The headline strip: for the last year's new contracts and for leverage now, each
+    state's value and the previous run's at the same year."""
     now, before = _row(run, step), _row(previous, step) if previous is not None else None
-    items = []
-    for state in ("China", "US"):
-        items.append(
-            (
-                f"{state}'s new contracts",
-                new_contracts_text(now, state),
-                new_contracts_text(before, state) if previous is not None else "",
-            )
+    year = f"{run.start_year + step - 1}" if step > 0 else "so far"
+    contracts = [
+        (
+            state,
+            new_contracts_text(now, state),
+            new_contracts_text(before, state) if previous is not None else "",
         )
-    for state in ("China", "US"):
-        items.append(
-            (
-                f"{state}'s leverage",
-                _percent(now, f"leverage_{state}"),
-                _percent(before, f"leverage_{state}") if previous is not None else "",
-            )
+        for state in ("China", "US")
+    ]
+    leverage = [
+        (
+            state,
+            _percent(now, f"leverage_{state}"),
+            _percent(before, f"leverage_{state}") if previous is not None else "",
         )
-    return items
+        for state in ("China", "US")
+    ]
+    return [(f"New contracts {year}", contracts), ("Leverage", leverage)]
 
 
 def _percent(row, column: str) -> str:

@@ -157,7 +157,7 @@ def line_chart(chart: Chart, width: int = 760, height: int = 300) -> str:
         mx = x(milestone.year)
         row = row + 1 if mx - last_x < 26 and row < 3 else 0
         last_x = mx
-        my = top + plot_h - 26 * row
+        my = top + 12 + 26 * row
         parts.append(
             f'<g class="milestone" data-year="{milestone.year:.2f}">'
             f"<title>{_esc(milestone.text)}</title>"
