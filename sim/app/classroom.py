@@ -245,6 +245,16 @@ def _slider(value: float) -> float:
     return round(float(value), 3)
 
 
+@functools.lru_cache(maxsize=128)
+def _lesson_settings(path: Path, _version: int, levers: Levers, with_allies: bool) -> ScenarioFile:
+    """A lesson's scenario with the levers applied, read and validated once per file version
+    (the model only reads it)."""
+    settings = load_scenario(path, values=levers.overrides(load_scenario(path)))
+    if with_allies and "Allies" not in settings.states:
+        settings = with_states(settings, {"Allies": StateSettings(bloc="west")})
+    return settings
+
+
 class ClassroomModel(CloudRaceModel):
     """The Cloud Race model built from a lesson and the levers (the app's controls).
 
@@ -295,11 +305,8 @@ class ClassroomModel(CloudRaceModel):
 
     def settings_for(self, levers: Levers) -> ScenarioFile:
         """The lesson's scenario with ``levers`` applied (and the allied state, if kept)."""
-        base = load_scenario(self.lesson.path)
-        settings = load_scenario(self.lesson.path, values=levers.overrides(base))
-        if self.with_allies and "Allies" not in settings.states:
-            settings = with_states(settings, {"Allies": StateSettings(bloc="west")})
-        return settings
+        path = self.lesson.path
+        return _lesson_settings(path, path.stat().st_mtime_ns, levers, self.with_allies)
 
     def change_levers(self, levers: Levers) -> None:
         """Fork: from now on the run follows ``levers``; the history so far stays."""

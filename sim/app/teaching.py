@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
 
-from sim.app.classroom import DEFAULT_SEED, Levers, lessons
+from sim.app.classroom import BASELINE_TITLE, DEFAULT_SEED, Levers, lessons
 from sim.app.runs import SEEDS_IN_BAND, RunKey, get_run
 
 APP_SEEDS = tuple(range(DEFAULT_SEED, DEFAULT_SEED + SEEDS_IN_BAND))
@@ -66,6 +66,30 @@ class Claim:
 
 
 CLAIMS = (
+    Claim(
+        "baseline",
+        {"us_financing_usd_m": 500.0},
+        "US providers' contracts, 2006-2035",
+        "",
+        _total("new_US"),
+        +1,
+    ),
+    Claim(
+        "baseline",
+        {"us_financing_usd_m": 1500.0},
+        "US providers' contracts, 2006-2035",
+        "",
+        _total("new_US"),
+        +1,
+    ),
+    Claim(
+        "baseline",
+        {"allied_pooling_usd_m": 1500.0},
+        "US providers' contracts, 2006-2035",
+        "",
+        _total("new_US"),
+        +1,
+    ),
     Claim(
         "1",
         {"lock_in_strength": 0.0},
@@ -137,7 +161,8 @@ CLAIMS = (
         +1,
     ),
 )
-"""The guide's claims about the Try of lessons 1-4 (lesson 5's are ``LEVERAGE_CLAIMS``)."""
+"""The guide's claims about the levers on the baseline and the Try of lessons 1-4 (lesson 5's
+are ``LEVERAGE_CLAIMS``)."""
 
 LEVERAGE_CLAIMS = (
     ("China's leverage at the end of 2025 (before the threat)", _at("leverage_China", 2025)),
@@ -148,6 +173,9 @@ LEVERAGE_CLAIMS = (
 
 
 def lesson_title(number: str) -> str:
+    """The title of lesson ``number`` ("1" ... "5"), or of the baseline for "baseline"."""
+    if number == "baseline":
+        return BASELINE_TITLE
     return next(lesson.title for lesson in lessons() if lesson.title.startswith(f"{number}."))
 
 
