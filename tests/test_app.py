@@ -116,7 +116,13 @@ def test_a_lesson_shows_its_question_its_try_and_only_its_levers_with_values(app
 
 def test_step_advances_a_year_and_redraws_map_chart_headline_and_ticker(app):
     before = {
-        css: shown(app, css) for css in ("cloudrace-map", "cloudrace-focus", "cloudrace-ticker")
+        css: shown(app, css)
+        for css in (
+            "cloudrace-map-fills",
+            "cloudrace-focus",
+            "cloudrace-ticker",
+            "cloudrace-headline",
+        )
     }
     for _ in range(12):
         press(app, "Step")

@@ -479,24 +479,31 @@ def test_svg_charts_scale_and_mark_ghost_band_and_milestones():
     assert "Something &amp; more" in svg and "previous run" in svg
 
 
-def test_map_svg_colours_every_outlined_country_and_dots_the_small_ones():
-    from sim.app.map import map_svg
+def test_the_svg_map_has_every_country_and_is_coloured_by_its_dominant_provider():
+    from sim.app.map import map_fills, map_fills_css, map_geometry_svg
+    from sim.palette import provider_colour
+    from sim.worldmap import NO_CONTRACT
 
     model = ClassroomModel()
     for _ in range(15):
         model.step()
     dominant = dominant_providers(model)
     centroids = {g.iso3: (g.country["lon"], g.country["lat"]) for g in model.governments}
-    svg = map_svg(dominant, [p.name for p in model.providers], centroids)
+    svg = map_geometry_svg(tuple((iso3, *where) for iso3, where in centroids.items()))
     outlined = set(country_outlines())
     assert svg.count("<path ") == len(outlined)
     assert svg.count("<circle ") == len(set(centroids) - outlined)
-    iso3, provider = next(iter(dominant.items()))
-    from sim.palette import provider_colour
-
     names = [p.name for p in model.providers]
-    assert f'data-iso3="{iso3}"' in svg
-    assert provider_colour(provider, names.index(provider)) in svg
+    fills = map_fills(dominant, names, centroids)
+    assert set(fills) == set(centroids)
+    for iso3, colour in fills.items():
+        expected = (
+            provider_colour(dominant[iso3], names.index(dominant[iso3]))
+            if iso3 in dominant
+            else NO_CONTRACT
+        )
+        assert colour == expected
+    assert f'[data-iso3="{iso3}"]{{fill:{colour}}}' in map_fills_css(dominant, names, centroids)
 
 
 def test_saving_a_class_run_never_overwrites(tmp_path: Path):

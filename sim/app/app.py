@@ -18,6 +18,7 @@ Start it with ``cloudrace app`` (the front-end files come from the local cache o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import re
 import time
@@ -27,7 +28,7 @@ import solara
 from sim.app.charts import CAPTIONS, build_chart
 from sim.app.classroom import BASELINE_TITLE, DEFAULT_SEED, Levers, find_lesson, lessons
 from sim.app.debrief import debrief, headline, save_class_run
-from sim.app.map import legend_entries, map_svg
+from sim.app.map import legend_entries, map_fills_css, map_geometry_svg
 from sim.app.runs import RunKey, band_runs, get_run
 from sim.app.story import run_events, ticker_lines
 from sim.app.svg import line_chart
@@ -73,6 +74,30 @@ CONTROL_LABELS = [control.label for control in LEVER_CONTROLS] + [SEED_LABEL]
 FOCUS_CHARTS = {"1": "new", "2": "deals", "3": "partners", "4": "new", "5": "leverage"}
 """The chart each lesson is about (by its number); the baseline's is "new"."""
 CHART_KINDS = ("new", "deals", "partners", "leverage")
+
+
+@functools.lru_cache(maxsize=1024)
+def chart_svg(
+    kind: str, key: RunKey, step: int, ghost: RunKey | None, ghost_step: int, band: bool
+) -> str:
+    """A chart as SVG, drawn once for every tab showing the same run, ghost and year."""
+    run = get_run(key)
+    return line_chart(
+        build_chart(
+            kind,
+            run,
+            step,
+            get_run(ghost) if ghost else None,
+            ghost_step,
+            band_runs(key) if band else None,
+            run_events(run),
+        )
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _events(key: RunKey):
+    return run_events(get_run(key))
 
 
 def split_description(text: str) -> tuple[str, str]:
@@ -230,15 +255,19 @@ def Page() -> None:
     at_end = step.value >= run.last_step
 
     def play_loop() -> None:
+        """One year per ``interval`` while playing, on a steady beat (a slow redraw does not
+        stretch it)."""
+        beat = time.monotonic()
         while playing.value:
-            time.sleep(interval.value)
+            beat += interval.value
+            time.sleep(max(0.0, beat - time.monotonic()))
             if not playing.value:
                 return
-            current = get_run(key.value)
-            if step.value >= current.last_step:
+            if step.value >= get_run(key.value).last_step:
                 playing.value = False
                 return
             step.value = step.value + 1
+            beat = max(beat, time.monotonic() - interval.value)
 
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
@@ -303,8 +332,8 @@ def Page() -> None:
         folder = save_class_run(run, step.value, ghost, focus_chart(lesson.title), run_events(run))
         saved.value = f"Saved in {folder} (class-run.png, numbers.csv)."
 
-    events = run_events(run)
-    bands = band_runs(key.value) if band_on.value else None
+    events = _events(key.value)
+    ghost_key, ghost_step = previous.value if previous.value else (None, 0)
     kind = focus_chart(lesson.title)
     question, attempt = split_description(lesson.description)
     shown = lesson_controls(lesson.title)
@@ -429,9 +458,18 @@ def Page() -> None:
                 else:
                     with solara.Div(classes=["cloudrace-mapbox"]):
                         solara.HTML(
+                            tag="style",
+                            classes=["cloudrace-map-fills"],
+                            unsafe_innerHTML=map_fills_css(
+                                view.dominant, run.providers, run.centroids
+                            ),
+                        )
+                        solara.HTML(
                             tag="div",
                             classes=["cloudrace-map"],
-                            unsafe_innerHTML=map_svg(view.dominant, run.providers, run.centroids),
+                            unsafe_innerHTML=map_geometry_svg(
+                                tuple((iso3, *where) for iso3, where in run.centroids.items())
+                            ),
                         )
                         solara.HTML(
                             tag="div",
@@ -441,18 +479,8 @@ def Page() -> None:
                     solara.HTML(
                         tag="div",
                         classes=["cloudrace-focus"],
-                        unsafe_innerHTML=(
-                            line_chart(
-                                build_chart(
-                                    kind,
-                                    run,
-                                    step.value,
-                                    ghost,
-                                    previous.value[1] if previous.value else 0,
-                                    bands,
-                                    events,
-                                )
-                            )
+                        unsafe_innerHTML=chart_svg(
+                            kind, key.value, step.value, ghost_key, ghost_step, band_on.value
                         ),
                     )
         with solara.Column(
@@ -475,16 +503,13 @@ def Page() -> None:
                         with solara.Column(gap="2px"):
                             solara.HTML(
                                 tag="div",
-                                unsafe_innerHTML=line_chart(
-                                    build_chart(
-                                        other,
-                                        run,
-                                        step.value,
-                                        ghost,
-                                        previous.value[1] if previous.value else 0,
-                                        bands,
-                                        events,
-                                    )
+                                unsafe_innerHTML=chart_svg(
+                                    other,
+                                    key.value,
+                                    step.value,
+                                    ghost_key,
+                                    ghost_step,
+                                    band_on.value,
                                 ),
                             )
                             solara.HTML(

@@ -1,8 +1,9 @@
 """The app's world map: each country coloured by the provider with its largest installed base
 (the value of its active contracts) now.
 
-``map_svg`` draws it as SVG for the screen (it scales and stays sharp); the outlines are
-``sim.worldmap``'s (Natural Earth 1:110m, shipped with the project), projected plate carrée.
+``map_geometry_svg`` draws it as SVG for the screen (it scales and stays sharp) and
+``map_fills_css`` colours it; the outlines are ``sim.worldmap``'s (Natural Earth 1:110m, shipped
+with the project), projected plate carrée.
 ``dominance_figure`` draws the same map with matplotlib, for the saved picture of a class run.
 """
 
@@ -43,28 +44,28 @@ def _xy(lon: float, lat: float) -> tuple[float, float]:
 
 @functools.cache
 def _country_paths() -> dict[str, str]:
-    """Each outlined country's SVG path data (computed once)."""
+    """Each outlined country's SVG path data, in whole units (computed once)."""
     paths = {}
     for iso3, rings in country_outlines().items():
         parts = []
         for ring in rings:
-            points = [_xy(lon, lat) for lon, lat in ring]
-            parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in points) + "Z")
+            points: list[tuple[int, int]] = []
+            for lon, lat in ring:
+                x, y = _xy(lon, lat)
+                point = (round(x), round(y))
+                if not points or point != points[-1]:
+                    points.append(point)
+            if len(points) >= 3:
+                parts.append("M" + "L".join(f"{x},{y}" for x, y in points) + "Z")
         paths[iso3] = "".join(parts)
     return paths
 
 
-def map_svg(
-    dominant: dict[str, str], providers: list[str], centroids: dict[str, tuple[float, float]]
-) -> str:
-    """The choropleth as an ``<svg>`` that fills its container's width."""
-    colours = {name: provider_colour(name, index) for index, name in enumerate(providers)}
-
-    def colour(iso3: str) -> str:
-        if iso3 in dominant:
-            return colours[dominant[iso3]]
-        return NO_CONTRACT if iso3 in centroids else NOT_MODELLED
-
+@functools.lru_cache(maxsize=8)
+def map_geometry_svg(centroids: tuple[tuple[str, float, float], ...]) -> str:
+    """The map's shapes as an ``<svg>`` that fills its container's width, every country in the
+    "not in the model" shade; ``map_fills_css`` colours them. The shapes never change during a
+    lesson, so the browser receives them once and then only the colours."""
     paths = _country_paths()
     parts = [
         f'<svg class="cloudrace-worldmap" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" '
@@ -73,18 +74,38 @@ def map_svg(
     ]
     for iso3, path in paths.items():
         parts.append(
-            f'<path data-iso3="{iso3}" d="{path}" fill="{colour(iso3)}" '
+            f'<path data-iso3="{iso3}" d="{path}" fill="{NOT_MODELLED}" '
             'stroke="white" stroke-width="0.4"/>'
         )
-    for iso3, (lon, lat) in centroids.items():
+    for iso3, lon, lat in centroids:
         if iso3 not in paths:
             x, y = _xy(lon, lat)
             parts.append(
-                f'<circle data-iso3="{iso3}" cx="{x:.1f}" cy="{y:.1f}" r="3.2" '
-                f'fill="{colour(iso3)}" stroke="#777" stroke-width="0.5"/>'
+                f'<circle data-iso3="{iso3}" cx="{x:.0f}" cy="{y:.0f}" r="3.2" '
+                f'fill="{NOT_MODELLED}" stroke="#777" stroke-width="0.5"/>'
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def map_fills(
+    dominant: dict[str, str], providers: list[str], centroids: dict[str, tuple[float, float]]
+) -> dict[str, str]:
+    """ISO3 -> colour for every modelled country: its dominant provider's, or "no contract"."""
+    colours = {name: provider_colour(name, index) for index, name in enumerate(providers)}
+    return {
+        iso3: colours[dominant[iso3]] if iso3 in dominant else NO_CONTRACT for iso3 in centroids
+    }
+
+
+def map_fills_css(
+    dominant: dict[str, str], providers: list[str], centroids: dict[str, tuple[float, float]]
+) -> str:
+    """CSS rules colouring the map's countries (a few kB per year instead of the shapes)."""
+    return "".join(
+        f'.cloudrace-worldmap [data-iso3="{iso3}"]{{fill:{colour}}}'
+        for iso3, colour in map_fills(dominant, providers, centroids).items()
+    )
 
 
 def legend_entries(providers: list[str]) -> list[tuple[str, str]]:
