@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     app = commands.add_parser(
         "app", help="start the classroom app in the browser (works offline)",
-        description="Start the classroom app (Mesa SolaraViz): lesson scenarios, levers, live "
+        description="Start the classroom app (Solara, for a projector): lessons, levers, live "
                     "charts, a world map and a contract ticker. It needs no internet; its "
                     "browser files are fetched once by `make app-assets`.")
     app.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")

@@ -1,19 +1,23 @@
-"""The classroom app in a real browser: `cloudrace app` serves it, headless Chromium plays it.
+"""The classroom app in a real browser: `cloudrace app` serves it, headless Chromium uses it.
 
-The test starts the server on a free port (the front-end files from the local cache, nothing
-from the internet), opens the page in Debian's chromium driven by Playwright through its path,
-presses play, checks that the map and the charts change and that the ticker fills, switches the
-lesson, and saves screenshots in the test's temporary folder, or in ``$CLOUDRACE_SCREENSHOT_DIR``
-(``CLOUDRACE_SCREENSHOT_DIR=docs/images CLOUDRACE_PLAY_YEARS=20`` refreshes the documentation's
-``app-*.png`` after 20 years of play). A front-end file the server cannot serve arrives as an
-HTTP error, so any response >= 400 fails the test.
+One server (on a free port, the front-end files from the local cache, nothing from the internet)
+and one Chromium, driven by Playwright through its path, serve every test of this module; each
+test opens its own tab at 1366 x 768, a classroom projector. The tests check projector mode (the
+lesson card, the year, the map, the headline and the lesson's chart inside the screen, text of
+at least 18 px, no developer controls), a lever change (the ghost run on the chart, the same
+random history up to the change), the debrief's saved picture and numbers, and the milestones on
+the time axis. A front-end file the server cannot serve arrives as an HTTP error, so any
+response >= 400 fails the test.
 
-Without chromium, Playwright or the front-end cache the test skips with the reason; with
-``CLOUDRACE_REQUIRE_BROWSER=1`` (set by ``.ci/run``) it fails instead.
+Screenshots go to the test's temporary folder, or to ``$CLOUDRACE_SCREENSHOT_DIR``
+(``CLOUDRACE_SCREENSHOT_DIR=docs/images`` refreshes the documentation's ``app-*.png``).
+Without chromium, Playwright or the front-end cache the tests skip with the reason; with
+``CLOUDRACE_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import socket
@@ -26,15 +30,33 @@ from pathlib import Path
 import pytest
 
 from sim.app.assets import cache_dir, missing_packages
+from sim.app.charts import milestone_markers
+from sim.app.classroom import Levers
+from sim.app.runs import RunKey, get_run
+from sim.app.story import run_events
 
 CHROMIUM = Path(os.environ.get("CLOUDRACE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SERVER_START_SECONDS = 60
-PLAY_YEARS = int(os.environ.get("CLOUDRACE_PLAY_YEARS", "8"))
-COMPONENTS = ("cloudrace-map", "cloudrace-new-contracts", "cloudrace-installed-base",
-              "cloudrace-leverage")
+PROJECTOR = {"width": 1366, "height": 768}
+DEVELOPER_CONTROLS = (
+    "Play Interval",
+    "Render Interval",
+    "Use Threads",
+    "Time:",
+    "PAGE 0",
+    "runs on Solara",
+)
+LOAN_LESSON = "2. The loan that wins the tender"
+FORK_STEP = 10
 
 
 def unavailable() -> str | None:
@@ -47,8 +69,7 @@ def unavailable() -> str | None:
         return f"no chromium at {CHROMIUM} (scripts/install-browser installs it)"
     missing = missing_packages(cache_dir())
     if missing:
-        return f"front-end files missing from {cache_dir()}: {', '.join(missing)} " \
-               "(make app-assets)"
+        return f"front-end files missing from {cache_dir()}: {', '.join(missing)} (make app-assets)"
     return None
 
 
@@ -68,20 +89,31 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def server(browser_ready, tmp_path: Path):
-    """`cloudrace app` on a free port: its URL once it answers HTTP 200; killed afterwards."""
+@pytest.fixture(scope="module")
+def save_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the server saves class runs (``$CLOUDRACE_CLASS_RUNS``)."""
+    return tmp_path_factory.mktemp("class-runs")
+
+
+@pytest.fixture(scope="module")
+def server(browser_ready, save_root: Path, tmp_path_factory: pytest.TempPathFactory):
+    """`cloudrace app` on a free port, started once for the module: its URL once it answers."""
     port = free_port()
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", "app", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "CLOUDRACE_CLASS_RUNS": str(save_root)},
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
             if process.poll() is not None:
-                pytest.fail(f"the app exited with {process.returncode}:\n"
-                            + (tmp_path / "server.log").read_text())
+                pytest.fail(f"the app exited with {process.returncode}:\n" + log_path.read_text())
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:
                     if response.status == 200:
@@ -89,8 +121,10 @@ def server(browser_ready, tmp_path: Path):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"the app did not answer within {SERVER_START_SECONDS} s:\n"
-                            + (tmp_path / "server.log").read_text())
+                pytest.fail(
+                    f"the app did not answer within {SERVER_START_SECONDS} s:\n"
+                    + log_path.read_text()
+                )
             time.sleep(0.3)
         yield url
     finally:
@@ -104,24 +138,38 @@ def server(browser_ready, tmp_path: Path):
         log.close()
 
 
-@pytest.fixture
-def page(server):
-    """A Chromium page on the app; fails the test on any HTTP error or page error."""
+@pytest.fixture(scope="module")
+def browser(server):
+    """One headless Chromium for the module."""
     from playwright.sync_api import sync_playwright
 
-    failures: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            tab = browser.new_page(viewport={"width": 1400, "height": 1400})
-            tab.set_default_timeout(30_000)
-            tab.on("response", lambda response: failures.append(
-                f"HTTP {response.status} {response.url}") if response.status >= 400 else None)
-            tab.on("pageerror", lambda error: failures.append(f"page error: {error}"))
-            tab.goto(server, wait_until="networkidle")
-            yield tab
+            yield chromium
         finally:
-            browser.close()
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A new tab on the app at 1366 x 768; fails the test on any HTTP error or page error."""
+    failures: list[str] = []
+    tab = browser.new_page(viewport=PROJECTOR)
+    tab.set_default_timeout(30_000)
+    tab.on(
+        "response",
+        lambda response: (
+            failures.append(f"HTTP {response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
+    tab.on("pageerror", lambda error: failures.append(f"page error: {error}"))
+    tab.goto(server, wait_until="networkidle")
+    tab.locator(".cloudrace-map svg").wait_for()
+    yield tab
+    tab.close()
     assert not failures, "\n".join(failures)
 
 
@@ -131,44 +179,175 @@ def screenshot_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def pictures(page) -> dict[str, bytes]:
-    """What the map and each chart look like now (their rendered pixels)."""
-    return {name: page.locator(f".{name} img").screenshot() for name in COMPONENTS}
+def choose_lesson(page, title: str) -> None:
+    page.locator(".cloudrace-lesson-select .v-select__slot").click()
+    page.get_by_role("option", name=title).click()
+    page.locator(".cloudrace-lesson h2", has_text=title).wait_for()
 
 
-def years_run(page) -> float:
-    return float(page.get_by_text("Time:").first.inner_text().split(":")[1])
+def year(page) -> str:
+    return page.locator(".cloudrace-year").inner_text().strip()
 
 
-def test_play_changes_the_map_and_charts_and_fills_the_ticker(page, tmp_path: Path):
-    folder = screenshot_dir(tmp_path)
-    page.get_by_role("button", name="Step").wait_for()
-    for name in COMPONENTS:
-        page.locator(f".{name} img").wait_for()
-    page.get_by_text("No contracts yet").wait_for()
-    page.screenshot(path=folder / "app-start.png")
-    before = pictures(page)
+def step(page, times: int) -> None:
+    """Press Step ``times`` times, each time waiting for the year to move on."""
+    for _ in range(times):
+        before = year(page)
+        page.get_by_role("button", name="Step").click()
+        deadline = time.monotonic() + 20
+        while year(page) == before:
+            assert time.monotonic() < deadline, "Step did not advance the year"
+            time.sleep(0.05)
 
-    page.get_by_role("button", name="▶").click()
-    deadline = time.monotonic() + 60
-    while years_run(page) < PLAY_YEARS:
-        assert time.monotonic() < deadline, "the model did not advance while playing"
-        time.sleep(0.25)
-    page.get_by_role("button", name="❚❚").click()
-    page.get_by_role("button", name="Step").wait_for()
-    page.wait_for_load_state("networkidle")
-    time.sleep(1.0)  # let the last step's images arrive
 
-    after = pictures(page)
-    unchanged = [name for name in COMPONENTS if after[name] == before[name]]
-    assert not unchanged, f"did not change while playing: {unchanged}"
-    assert page.get_by_text(" awards ").count() + page.get_by_text(" renews ").count() > 0
-    page.screenshot(path=folder / "app-playing.png")
+def set_lever_to_minimum(page, label: str) -> None:
+    """Click the left end of a lever's slider (sets it to its minimum)."""
+    lever = page.locator(".cloudrace-lever", has_text=label)
+    box = lever.locator(".v-slider").bounding_box()
+    page.mouse.click(box["x"] + 1, box["y"] + box["height"] / 2)
+    page.locator(".cloudrace-lever", has_text=f"{label}: 0").wait_for()
 
-    page.locator(".v-select", has_text="Lesson").locator(".v-select__slot").click()
-    page.get_by_role("option", name="5. The coercion dilemma").click()
-    page.get_by_role("button", name="Reset").click()
-    page.get_by_text("The coercion dilemma. By the 2020s").wait_for()
-    assert years_run(page) == 0.0
-    page.screenshot(path=folder / "app-lesson.png")
-    assert (folder / "app-playing.png").stat().st_size > 10_000
+
+def inside_screen(page, selector: str) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    return (
+        box is not None
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and box["width"] > 0
+        and box["x"] + box["width"] <= PROJECTOR["width"] + 0.5
+        and box["y"] + box["height"] <= PROJECTOR["height"] + 0.5
+    )
+
+
+SMALLEST_TEXT = """() => {
+  const sizes = [];
+  for (const el of document.querySelectorAll('.cloudrace-app *')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const box = el.getBoundingClientRect();
+    if (!own || box.width === 0 || box.bottom > innerHeight || box.top < 0) continue;
+    if (el.closest('svg')) {
+      const svg = el.closest('svg');
+      const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+      sizes.push([parseFloat(el.getAttribute('font-size')) * scale, el.textContent]);
+    } else {
+      sizes.push([parseFloat(getComputedStyle(el).fontSize), el.textContent]);
+    }
+  }
+  sizes.sort((a, b) => a[0] - b[0]);
+  return sizes.slice(0, 3);
+}"""
+
+
+def test_projector_mode_holds_the_lesson_year_map_headline_and_chart_on_one_screen(
+    page, tmp_path: Path
+):
+    choose_lesson(page, LOAN_LESSON)  # the longest lesson text with two levers
+    for selector in (
+        ".cloudrace-lesson h2",
+        ".cloudrace-try",
+        ".cloudrace-year",
+        ".cloudrace-map svg",
+        ".cloudrace-headline",
+        ".cloudrace-focus svg",
+        ".cloudrace-lever",
+    ):
+        assert inside_screen(page, selector), f"{selector} is not inside 1366 x 768"
+    visible = [
+        name
+        for name in DEVELOPER_CONTROLS
+        if page.get_by_text(name, exact=False).filter(visible=True).count()
+    ]
+    assert not visible, f"developer controls or badges on screen: {visible}"
+    smallest = page.evaluate(SMALLEST_TEXT)
+    assert smallest[0][0] >= 17.5, f"text smaller than 18 px on screen: {smallest}"
+    assert page.locator(".cloudrace-lever", has_text="China's loans (× lesson): 1").count()
+    page.screenshot(path=screenshot_dir(tmp_path) / "app-start.png")
+
+
+def _points(page, css: str, label: str) -> list[tuple[float, float]]:
+    text = page.locator(
+        f'.cloudrace-focus polyline.{css}[data-label="{label}"]'
+    ).first.get_attribute("points")
+    return [tuple(map(float, pair.split(","))) for pair in text.split()]
+
+
+def test_a_lever_change_keeps_the_ghost_and_the_same_random_history(page, tmp_path: Path):
+    choose_lesson(page, LOAN_LESSON)
+    step(page, FORK_STEP)
+    set_lever_to_minimum(page, "China's loans (× lesson)")
+    page.locator(".cloudrace-notice", has_text="From 2016 on: China's loans × 0").wait_for()
+    step(page, 6)
+    assert page.locator(".cloudrace-focus polyline.ghost").count() == 4
+    for label in ("Huawei", "Alibaba", "AWS + Microsoft", "put off"):
+        current, ghost = _points(page, "current", label), _points(page, "ghost", label)
+        assert current[:FORK_STEP] == ghost[:FORK_STEP], f"{label}: history differs"
+    # and the lever did something after the fork, on the lesson's own chart
+    assert any(
+        _points(page, "current", label) != _points(page, "ghost", label)
+        for label in ("Huawei", "Alibaba", "AWS + Microsoft", "put off")
+    )
+    page.get_by_role("button", name="▶ Play").click()
+    page.locator(".cloudrace-year", has_text="2025 ✓").wait_for(timeout=60_000)
+    page.screenshot(path=screenshot_dir(tmp_path) / "app-projector.png")
+
+
+def saved_folders(root: Path) -> set[Path]:
+    """The class runs saved in ``root`` (not the hidden folders a save is written in)."""
+    return {path for path in root.iterdir() if not path.name.startswith(".")}
+
+
+def test_the_debrief_saves_a_picture_and_the_numbers_of_the_class_run(
+    page, save_root: Path, tmp_path: Path
+):
+    from PIL import Image
+
+    choose_lesson(page, LOAN_LESSON)
+    step(page, 6)
+    set_lever_to_minimum(page, "China's loans (× lesson)")
+    step(page, 8)
+    page.get_by_role("button", name="Debrief").click()
+    page.locator(".cloudrace-debrief", has_text="Governments dependent on China").wait_for()
+    before = saved_folders(save_root)
+    for _ in range(2):
+        count = len(saved_folders(save_root))
+        page.get_by_role("button", name="Save the class run (PNG + CSV)").click()
+        deadline = time.monotonic() + 30
+        while len(saved_folders(save_root)) == count:
+            assert time.monotonic() < deadline, "nothing saved"
+            time.sleep(0.1)
+    page.locator(".cloudrace-saved", has_text="Saved in").wait_for()
+    assert inside_screen(page, ".cloudrace-debrief table")
+    page.screenshot(path=screenshot_dir(tmp_path) / "app-debrief.png")
+    saved = sorted(saved_folders(save_root) - before)
+    assert len(saved) == 2, "the second save must not overwrite the first"
+    for folder in saved:
+        with Image.open(folder / "class-run.png") as picture:
+            assert picture.size == (1366, 768)
+        with (folder / "numbers.csv").open() as handle:
+            rows = list(csv.DictReader(handle))
+        assert [row["year"] for row in rows if row["run"] == "this run"] == [
+            str(year) for year in range(2006, 2020)
+        ]
+        assert len([row for row in rows if row["run"] == "previous run"]) == 14
+
+
+def test_milestones_are_on_the_time_axis_and_in_the_ticker(page):
+    title = "4. Export controls"
+    choose_lesson(page, title)
+    run = get_run(RunKey(title, 1, ((0, Levers()),)))
+    expected = [round(marker.year, 2) for marker in milestone_markers(run_events(run))]
+    markers = page.locator(".cloudrace-focus g.milestone")
+    shown = [float(markers.nth(i).get_attribute("data-year")) for i in range(markers.count())]
+    assert shown == expected and 2019.37 in shown and 2025.0 in shown
+    xs = [markers.nth(i).locator("line").bounding_box()["x"] for i in range(markers.count())]
+    assert xs == sorted(xs)
+    axis = page.locator(".cloudrace-focus svg").bounding_box()
+    assert all(axis["x"] < x < axis["x"] + axis["width"] for x in xs)
+    step(page, 14)  # the year 2019 closes: its milestones lead the ticker
+    page.locator(".cloudrace-ticker p.milestone", has_text="2019 ★ Entity List").wait_for()
+    ticker = page.locator(".cloudrace-ticker p")
+    assert ticker.count() == 20
+    assert (
+        page.locator(".cloudrace-ticker").evaluate("el => getComputedStyle(el).overflowY") == "auto"
+    )

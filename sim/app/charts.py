@@ -1,130 +1,180 @@
-"""The app's live charts: who wins new contracts, the installed base by region, leverage.
+"""The app's charts, as data for ``sim.app.svg``: this run, the previous run as a ghost, a band.
 
-Each chart is a Solara component drawn with matplotlib (no browser-side chart library, so
-nothing more to cache for offline use) and redrawn at every step. The colours are shared with
-the map: reds and oranges for Chinese providers, blues for US ones.
+Each chart reads a run's yearly series (``RunData.series``) up to the years played. A share of
+new contracts is drawn only for a year with at least ``FEW`` of them; before that each contract
+is a dot (a count), so one or two early contracts do not read as "100 %". The colours are those
+of the map: reds and oranges for Chinese providers, blues for US ones.
 """
 
 from __future__ import annotations
 
-import solara
-from matplotlib.figure import Figure
-from mesa.visualization.utils import update_counter
+import math
 
+from sim.app.svg import Band, Chart, Dots, Line, Milestone
 from sim.palette import provider_colour, state_colour
-from sim.schema import REGIONS
+
+FEW = 5
+"""Fewer new contracts than this in a year: shown as counts, not as a share."""
+CHART_TITLES = {
+    "new": "Who wins the new contracts",
+    "deals": "New contracts a year, and tenders put off",
+    "partners": "China's share of new contracts: US security partners and the others",
+    "leverage": "Each state's leverage",
+}
+CAPTIONS = {
+    "new": f"Share of each year's new contracts won by Chinese and by US providers. Years with "
+    f"fewer than {FEW} new contracts show one dot per contract instead of a share.",
+    "deals": "Contracts won each year by Huawei, by Alibaba and by AWS and Microsoft together, "
+    "and the tenders governments put off (no deal that time).",
+    "partners": "Among US security partners (Rio Treaty, the Philippines, Thailand, Morocco, "
+    f"Egypt ...) and among the other countries; years with fewer than {FEW} new "
+    "contracts in a group are left out.",
+    "leverage": "Leverage: the share of a government's sensitive workloads (tax, health, "
+    "police, power grids) that this state's providers host, averaged over the "
+    "governments with any contract. It falls when newly signing countries choose "
+    "the other side, even if no government leaves.",
+}
+ADJECTIVE = {"China": "Chinese", "US": "US"}
+PARTNER_COLOURS = {"US security partners": "#117a65", "the others": "#ca6f1e"}
 
 
-def moment(model) -> str:
-    """When the model is: ``"start of 2012"`` (each step closes one year)."""
-    return f"start of {int(model.year)}"
+def _share(count: float, total: float) -> float | None:
+    return 100.0 * count / total if total >= FEW else None
 
 
-def new_contracts_figure(model) -> Figure:
-    """Lines: each provider's share of the year's new contracts, year by year."""
-    figure, axes = _figure("Who wins the new contracts")
-    data = model.datacollector.get_model_vars_dataframe()
-    if data.empty:
-        _waiting(axes)
-    else:
-        for index, provider in enumerate(model.providers):
-            axes.plot(data["year"], 100 * data[f"share_new_{provider.name}"], marker=".",
-                      color=provider_colour(provider.name, index), label=provider.name)
-        _legend(figure, axes)
-    axes.set_ylim(0, 100)
-    axes.set_ylabel("% of the year's new contracts")
-    _years_axis(axes, model)
-    return figure
+def _series(run, step: int, kind: str) -> dict[str, tuple[str, list[tuple[int, float | None]]]]:
+    """The chart's series for one run: label -> (colour, points)."""
+    rows = run.upto(step)
+    years = [int(year) for year in rows["year"]]
+    if kind == "new":
+        return {
+            f"{ADJECTIVE[state]} providers": (
+                state_colour(state),
+                [
+                    (year, _share(count, total))
+                    for year, count, total in zip(
+                        years, rows[f"new_{state}"], rows["new_total"], strict=True
+                    )
+                ],
+            )
+            for state in ("China", "US")
+        }
+    if kind == "deals":
+        columns = (
+            ("Huawei", "new_Huawei", provider_colour("Huawei")),
+            ("Alibaba", "new_Alibaba", provider_colour("Alibaba")),
+            ("AWS + Microsoft", "new_AWS_Microsoft", provider_colour("AWS")),
+            ("put off", "deferred", "#7f8c8d"),
+        )
+        return {
+            label: (colour, list(zip(years, map(float, rows[column]), strict=True)))
+            for label, column, colour in columns
+        }
+    if kind == "partners":
+        return {
+            label: (
+                PARTNER_COLOURS[label],
+                [
+                    (year, _share(count, total))
+                    for year, count, total in zip(
+                        years, rows[f"{group}_China"], rows[f"{group}_total"], strict=True
+                    )
+                ],
+            )
+            for label, group in (("US security partners", "partners"), ("the others", "others"))
+        }
+    if kind == "leverage":
+        return {
+            state: (
+                state_colour(state),
+                [
+                    (year, 100.0 * value)
+                    for year, value in zip(years, rows[f"leverage_{state}"], strict=True)
+                ],
+            )
+            for state in ("China", "US")
+        }
+    raise ValueError(f"no chart {kind!r}")
 
 
-def installed_base_figure(model) -> Figure:
-    """Stacked bars: each region's installed base (active contracts' value) by provider."""
-    figure, axes = _figure(f"Installed base by region, {moment(model)}")
-    value = {(region, provider): 0.0 for region in REGIONS for provider in model.providers}
-    for government in model.governments:
-        for provider, amount in government.installed.items():
-            value[government.region, provider] += amount
-    left = [0.0] * len(REGIONS)
-    for index, provider in enumerate(model.providers):
-        widths = [value[region, provider] / 1000 for region in REGIONS]
-        axes.barh(REGIONS, widths, left=left, color=provider_colour(provider.name, index),
-                  label=provider.name)
-        left = [a + b for a, b in zip(left, widths, strict=True)]
-    axes.invert_yaxis()
-    axes.set_xlabel("US$ bn of active contracts")
-    axes.set_xlim(0, max(left) * 1.08 or 1.0)
-    if max(left) == 0:
-        _waiting(axes)
-    _legend(figure, axes)
-    return figure
+def series_values(run, step: int, kind: str) -> dict[str, list[tuple[int, float | None]]]:
+    """What a chart plots for ``run`` after ``step`` years: label -> (year, value) points."""
+    return {label: points for label, (_, points) in _series(run, step, kind).items()}
 
 
-def leverage_figure(model) -> Figure:
-    """Lines: each state's leverage index (share of sensitive workloads its providers host).
-
-    States without providers of their own (an allied lending pool) have none and are left out.
-    """
-    figure, axes = _figure("Each state's leverage")
-    data = model.datacollector.get_model_vars_dataframe()
-    if data.empty:
-        _waiting(axes)
-    else:
-        for index, state in enumerate(name for name, actor in model.states.items()
-                                      if actor.providers):
-            axes.plot(data["year"], data[f"leverage_{state}"], marker=".",
-                      color=state_colour(state, index), label=state)
-        _legend(figure, axes)
-    axes.set_ylim(0, 1)
-    axes.set_ylabel("share of sensitive workloads\nits providers host (average)")
-    _years_axis(axes, model)
-    return figure
+def milestone_markers(events) -> list[Milestone]:
+    """Numbered markers, one per date (events on the same date share a number)."""
+    markers: list[Milestone] = []
+    for event in events:
+        if markers and abs(markers[-1].year - event.year) < 1e-6:
+            last = markers[-1]
+            markers[-1] = Milestone(last.number, last.year, f"{last.text}; {event.text}")
+        else:
+            markers.append(Milestone(len(markers) + 1, event.year, event.text))
+    return markers
 
 
-def _figure(title: str) -> tuple[Figure, object]:
-    figure = Figure(figsize=(6.0, 3.4), dpi=90, layout="constrained")
-    axes = figure.subplots()
-    axes.set_title(title, fontsize=11)
-    axes.grid(alpha=0.3)
-    return figure, axes
-
-
-def _legend(figure: Figure, axes) -> None:
-    handles, labels = axes.get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=9,
-                  frameon=False)
-
-
-def _years_axis(axes, model) -> None:
-    axes.set_xlim(model.start_year - 0.5, model.end_year + 0.5)
-    axes.set_xlabel("year")
-
-
-def _waiting(axes) -> None:
-    axes.text(0.5, 0.5, "Press Step or ▶ to start", transform=axes.transAxes,
-              ha="center", va="center", color="grey")
-
-
-def _chart(make_figure, model, css_class: str) -> None:
-    """Draw a figure once per model step (and per new model), inside a named column."""
-    counter = update_counter.get()
-    figure = solara.use_memo(lambda: make_figure(model), [model, counter])
-    with solara.Column(classes=[css_class]):
-        solara.FigureMatplotlib(figure, format="png", dependencies=[model, counter])
-
-
-@solara.component
-def NewContractsChart(model) -> None:
-    """Chart: share of new contracts by provider over time."""
-    _chart(new_contracts_figure, model, "cloudrace-new-contracts")
-
-
-@solara.component
-def InstalledBaseChart(model) -> None:
-    """Chart: installed base by region and provider."""
-    _chart(installed_base_figure, model, "cloudrace-installed-base")
-
-
-@solara.component
-def LeverageChart(model) -> None:
-    """Chart: each state's leverage over time."""
-    _chart(leverage_figure, model, "cloudrace-leverage")
+def build_chart(
+    kind: str, run, step: int, previous=None, previous_step: int = 0, band=None, events=()
+) -> Chart:
+    """The chart ``kind`` for ``run`` after ``step`` years, the ghost of ``previous`` (played
+    ``previous_step`` years) and, given ``band`` runs, their range."""
+    current = _series(run, step, kind)
+    lines = [Line(label, colour, tuple(points)) for label, (colour, points) in current.items()]
+    if previous is not None:
+        shown = max(previous_step, step)
+        lines += [
+            Line(label, colour, tuple(points), ghost=True)
+            for label, (colour, points) in _series(previous, shown, kind).items()
+        ]
+    bands = []
+    if band:
+        for label, (colour, _) in current.items():
+            per_run = [dict(_series(other, step, kind)[label][1]) for other in band]
+            points = []
+            for year in sorted(per_run[0]):
+                values = [values.get(year) for values in per_run]
+                if all(value is not None and not math.isnan(value) for value in values):
+                    points.append((year, min(values), max(values)))
+            bands.append(Band(colour, tuple(points)))
+    dots = []
+    if kind == "new":
+        rows = run.upto(step)
+        for year, china, us, total in zip(
+            rows["year"], rows["new_China"], rows["new_US"], rows["new_total"], strict=True
+        ):
+            if 0 < total < FEW:
+                dots.append(
+                    Dots(
+                        int(year),
+                        (state_colour("China"),) * int(china) + (state_colour("US"),) * int(us),
+                    )
+                )
+    values = [
+        value
+        for line in lines
+        for _, value in line.points
+        if value is not None and not math.isnan(value)
+    ]
+    values += [high for band_ in bands for _, _, high in band_.points]
+    percent = kind in ("new", "partners", "leverage")
+    top = 100.0 if percent else max([*values, 4.0]) * 1.1
+    return Chart(
+        css=f"cloudrace-{kind}",
+        title=CHART_TITLES[kind],
+        y_label=(
+            "% of new contracts"
+            if kind in ("new", "partners")
+            else "% of sensitive workloads"
+            if kind == "leverage"
+            else "contracts or tenders a year"
+        ),
+        years=(run.start_year, run.end_year),
+        y_max=top,
+        lines=lines,
+        bands=bands,
+        milestones=milestone_markers(events),
+        dots=dots,
+        percent=percent,
+        now=run.start_year + step - 0.5 if 0 < step <= run.last_step else None,
+    )

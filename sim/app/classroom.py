@@ -24,17 +24,21 @@ from its start.
 
 from __future__ import annotations
 
+import functools
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
+from sim.branching import with_states
 from sim.errors import UserError
-from sim.model import BASELINE, CloudRaceModel
+from sim.model import BASELINE, CloudRaceModel, CloudRaceScenario
 from sim.scenario import SCENARIO_DIR, load_scenario
-from sim.schema import ScenarioFile
+from sim.schema import ScenarioFile, StateSettings
 from sim.timephased import Phased, StepFunction
 
 LESSON_DIR = SCENARIO_DIR / "classroom"
@@ -44,8 +48,7 @@ ALLIED_POOLING_FROM = 2022.48
 ALLIED_POOL = {
     "bloc": "west",
     "exposure": 0.3,
-    "financing": {"interest_rate": 0.015, "maturity_years": 25, "grace_years": 5,
-                  "coverage": 0.85},
+    "financing": {"interest_rate": 0.015, "maturity_years": 25, "grace_years": 5, "coverage": 0.85},
     "co_finances": ["US"],
 }
 """The allied state the pooling lever adds (as in ``scenarios/policy/allied_pooling.yaml``)."""
@@ -74,13 +77,16 @@ def lesson_title(path: Path) -> str:
 
 def lessons(folder: Path = LESSON_DIR) -> list[Lesson]:
     """The baseline, then every lesson in ``folder`` in the order of their numbers."""
+
     def order(path: Path) -> tuple[int, str]:
         number = path.stem.partition("-")[0]
         return (int(number) if number.isdigit() else 1_000, path.stem)
 
     found = [Lesson(BASELINE_TITLE, BASELINE, _description(BASELINE))]
-    found += [Lesson(lesson_title(path), path, _description(path))
-              for path in sorted(folder.glob("*.yaml"), key=order)]
+    found += [
+        Lesson(lesson_title(path), path, _description(path))
+        for path in sorted(folder.glob("*.yaml"), key=order)
+    ]
     return found
 
 
@@ -90,11 +96,19 @@ def find_lesson(title: str) -> Lesson:
     for lesson in catalogue:
         if lesson.title == title:
             return lesson
-    raise UserError(f"no lesson titled {title!r}; the lessons are: "
-                    + "; ".join(lesson.title for lesson in catalogue))
+    raise UserError(
+        f"no lesson titled {title!r}; the lessons are: "
+        + "; ".join(lesson.title for lesson in catalogue)
+    )
 
 
 def _description(path: Path) -> str:
+    """A lesson's text, read once per version of its file (the page asks at every redraw)."""
+    return _read_description(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_description(path: Path, _version: int) -> str:
     text = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("description", "")
     return " ".join(str(text).split())
 
@@ -117,14 +131,18 @@ class Levers:
         if self.us_financing_usd_m:
             words.append(f"US loans +{self.us_financing_usd_m:g} US$ m a year")
         if self.allied_pooling_usd_m:
-            words.append(f"allied pooling {self.allied_pooling_usd_m:g} US$ m a year from "
-                         f"{int(ALLIED_POOLING_FROM)}")
+            words.append(
+                f"allied pooling {self.allied_pooling_usd_m:g} US$ m a year from "
+                f"{int(ALLIED_POOLING_FROM)}"
+            )
         if not self.export_controls:
             words.append("no US export controls")
-        for factor, name in ((self.us_pressure, "US security pressure"),
-                             (self.china_financing, "China's loans"),
-                             (self.china_subsidies, "China's subsidies"),
-                             (self.lock_in_strength, "lock-in strength")):
+        for factor, name in (
+            (self.us_pressure, "US security pressure"),
+            (self.china_financing, "China's loans"),
+            (self.china_subsidies, "China's subsidies"),
+            (self.lock_in_strength, "lock-in strength"),
+        ):
             if factor != 1.0:
                 words.append(f"{name} × {factor:g}")
         return words
@@ -139,37 +157,60 @@ class Levers:
         values: dict[str, Any] = {}
         if self.us_financing_usd_m:
             values["states.US.financing_budget_usd_m"] = _added(
-                us.financing_budget_usd_m, self.us_financing_usd_m, start, start)
+                us.financing_budget_usd_m, self.us_financing_usd_m, start, start
+            )
         allies = settings.states.get("Allies")
         if self.allied_pooling_usd_m and allies is None:
             values["states.Allies"] = {
                 **ALLIED_POOL,
-                "financing_budget_usd_m": {ALLIED_POOLING_FROM: self.allied_pooling_usd_m}}
+                "financing_budget_usd_m": {ALLIED_POOLING_FROM: self.allied_pooling_usd_m},
+            }
         elif self.allied_pooling_usd_m:
             values["states.Allies.financing_budget_usd_m"] = _added(
-                allies.financing_budget_usd_m, self.allied_pooling_usd_m,
-                max(start, ALLIED_POOLING_FROM), start)
+                allies.financing_budget_usd_m,
+                self.allied_pooling_usd_m,
+                max(start, ALLIED_POOLING_FROM),
+                start,
+            )
         if not self.export_controls:
             values["states.US.export_controls"] = []
         scalings = (
             (self.us_pressure, "states.US.security_pressure", us.security_pressure, 1.0),
-            (self.china_financing, "states.China.financing_budget_usd_m",
-             china.financing_budget_usd_m, 1e6),
-            (self.china_subsidies, "states.China.subsidy_budget_usd_m",
-             china.subsidy_budget_usd_m, 1e6),
+            (
+                self.china_financing,
+                "states.China.financing_budget_usd_m",
+                china.financing_budget_usd_m,
+                1e6,
+            ),
+            (
+                self.china_subsidies,
+                "states.China.subsidy_budget_usd_m",
+                china.subsidy_budget_usd_m,
+                1e6,
+            ),
             (self.china_subsidies, "states.China.subsidy_rate", china.subsidy_rate, 1.0),
-            (self.lock_in_strength, "lock_in.incumbency_weight",
-             settings.lock_in.incumbency_weight, 50.0),
-            (self.lock_in_strength, "lock_in.switching_weight",
-             settings.lock_in.switching_weight, 50.0),
+            (
+                self.lock_in_strength,
+                "lock_in.incumbency_weight",
+                settings.lock_in.incumbency_weight,
+                50.0,
+            ),
+            (
+                self.lock_in_strength,
+                "lock_in.switching_weight",
+                settings.lock_in.switching_weight,
+                50.0,
+            ),
         )
         for factor, key, phased, cap in scalings:
             if factor != 1.0:
                 if isinstance(phased, dict):
                     schedule = StepFunction.of(phased)
                     values[key] = _phased_from(
-                        start, _step_years(phased),
-                        lambda year, s=schedule, f=factor, c=cap: min(s.at(year) * f, c))
+                        start,
+                        _step_years(phased),
+                        lambda year, s=schedule, f=factor, c=cap: min(s.at(year) * f, c),
+                    )
                 else:
                     values[key] = min(phased * factor, cap)
         return values
@@ -184,12 +225,16 @@ def _added(phased: Phased, amount: float, since: float, start: float) -> dict[fl
     """``phased`` with ``amount`` added from the year ``since`` on, as a schedule from
     ``start``."""
     schedule = StepFunction.of(phased)
-    return _phased_from(start, [*_step_years(phased), since],
-                        lambda year: schedule.at(year) + (amount if year >= since else 0.0))
+    return _phased_from(
+        start,
+        [*_step_years(phased), since],
+        lambda year: schedule.at(year) + (amount if year >= since else 0.0),
+    )
 
 
-def _phased_from(start: float, change_years: list[float],
-                 value_at: Callable[[float], float]) -> dict[float, float]:
+def _phased_from(
+    start: float, change_years: list[float], value_at: Callable[[float], float]
+) -> dict[float, float]:
     """``value_at`` as a ``{year: value}`` schedule: at ``start`` and each later change year."""
     years = sorted({start, *(year for year in change_years if year > start)})
     return {year: value_at(year) for year in years}
@@ -200,35 +245,115 @@ def _slider(value: float) -> float:
     return round(float(value), 3)
 
 
-class ClassroomModel(CloudRaceModel):
-    """The Cloud Race model built from a lesson and the levers (the app's sliders).
+@functools.lru_cache(maxsize=128)
+def _lesson_settings(path: Path, _version: int, levers: Levers, with_allies: bool) -> ScenarioFile:
+    """A lesson's scenario with the levers applied, read and validated once per file version
+    (the model only reads it)."""
+    settings = load_scenario(path, values=levers.overrides(load_scenario(path)))
+    if with_allies and "Allies" not in settings.states:
+        settings = with_states(settings, {"Allies": StateSettings(bloc="west")})
+    return settings
 
-    The keyword arguments are exactly the app's controls, so SolaraViz rebuilds the model from
-    them on Reset; ``rng`` is the seed (the same seed and settings give the same run).
+
+class ClassroomModel(CloudRaceModel):
+    """The Cloud Race model built from a lesson and the levers (the app's controls).
+
+    ``rng`` is the seed: the same seed and settings give the same run. With
+    ``common_random_numbers`` (the app's setting) the random history is shared by every lever
+    setting: each year's tender arrivals, each country's tenders (kind, value, hardware) and the
+    year's other draws (choices, trouble, threats) come from their own streams keyed by the seed
+    and the year, so a run with another lever sees the same tenders arrive on the same dates and
+    a difference on screen is the lever's, not chance's (common random numbers). Without it the
+    model draws everything from one stream, exactly as ``CloudRaceModel`` does.
+    ``with_allies`` adds the allied pooling state with no money, so that a later ``change_levers``
+    can give it some (a fork keeps the states it started with).
     """
 
-    def __init__(self, lesson: str = BASELINE_TITLE, us_financing_usd_m: float = 0.0,
-                 allied_pooling_usd_m: float = 0.0, us_pressure: float = 1.0,
-                 export_controls: bool = True, china_financing: float = 1.0,
-                 china_subsidies: float = 1.0, lock_in_strength: float = 1.0,
-                 rng: int | None = DEFAULT_SEED) -> None:
+    def __init__(
+        self,
+        lesson: str = BASELINE_TITLE,
+        us_financing_usd_m: float = 0.0,
+        allied_pooling_usd_m: float = 0.0,
+        us_pressure: float = 1.0,
+        export_controls: bool = True,
+        china_financing: float = 1.0,
+        china_subsidies: float = 1.0,
+        lock_in_strength: float = 1.0,
+        rng: int | None = DEFAULT_SEED,
+        common_random_numbers: bool = False,
+        with_allies: bool = False,
+    ) -> None:
         chosen = find_lesson(lesson)
-        levers = Levers(_slider(us_financing_usd_m), _slider(allied_pooling_usd_m),
-                        _slider(us_pressure), bool(export_controls), _slider(china_financing),
-                        _slider(china_subsidies), _slider(lock_in_strength))
-        overrides = levers.overrides(load_scenario(chosen.path))
-        super().__init__(rng=rng, scenario_file=chosen.path,
-                         **{key.replace(".", "__"): value for key, value in overrides.items()})
+        levers = Levers(
+            _slider(us_financing_usd_m),
+            _slider(allied_pooling_usd_m),
+            _slider(us_pressure),
+            bool(export_controls),
+            _slider(china_financing),
+            _slider(china_subsidies),
+            _slider(lock_in_strength),
+        )
         self.lesson = chosen
         self.levers = levers
         self.lesson_seed = rng
+        self.with_allies = with_allies or bool(levers.allied_pooling_usd_m)
+        self._streams = common_random_numbers and rng is not None
+        self._year_draws: dict[int, np.random.Generator] = {}
+        """Each country's tender stream for the year, by a stable number from its ISO3."""
+        settings = self.settings_for(levers)
+        super().__init__(CloudRaceScenario.from_settings(settings, rng=rng))
+
+    def settings_for(self, levers: Levers) -> ScenarioFile:
+        """The lesson's scenario with ``levers`` applied (and the allied state, if kept)."""
+        path = self.lesson.path
+        return _lesson_settings(path, path.stat().st_mtime_ns, levers, self.with_allies)
+
+    def change_levers(self, levers: Levers) -> None:
+        """Fork: from now on the run follows ``levers``; the history so far stays."""
+        self.continue_as(self.settings_for(levers))
+        self.levers = levers
+
+    # --- common random numbers -------------------------------------------------------------
+
+    def _stream(self, *key: int) -> np.random.Generator:
+        return np.random.default_rng([int(self.lesson_seed), int(self.year), *key])
+
+    def begin_year(self) -> None:
+        """Open a year; with common random numbers, the year's own draws start afresh."""
+        if self._streams:
+            self.rng = self._stream(0)
+            self._year_draws = {}
+        super().begin_year()
+
+    def schedule_year_tenders(self) -> None:
+        """The year's tender arrivals, from the year's arrival stream (with common numbers)."""
+        if not self._streams:
+            super().schedule_year_tenders()
+            return
+        main, self.rng = self.rng, self._stream(1)
+        try:
+            super().schedule_year_tenders()
+        finally:
+            self.rng = main
+
+    def draw_tender(self, government):
+        """A new tender, from the country's own stream for the year (with common numbers)."""
+        if not self._streams:
+            return super().draw_tender(government)
+        index = zlib.crc32(government.iso3.encode())
+        if index not in self._year_draws:
+            self._year_draws[index] = self._stream(2, index)
+        main, self.rng = self.rng, self._year_draws[index]
+        try:
+            return super().draw_tender(government)
+        finally:
+            self.rng = main
 
 
 def run_lesson(title: str = BASELINE_TITLE, seed: int = DEFAULT_SEED, **levers) -> ClassroomModel:
     """Build a lesson with the given levers (keyword names as in ``Levers``), run it to its end
     year and return the model (its contracts and ``datacollector`` hold the results)."""
-    model = ClassroomModel(title, rng=seed, **levers)
+    model = ClassroomModel(title, rng=seed, common_random_numbers=True, **levers)
     while model.running:
         model.step()
     return model
-

@@ -16,8 +16,11 @@ KIND_PHRASES = {
     "government_cloud": "government cloud",
     "critical_infrastructure_system": "critical-infrastructure system",
 }
-LOAN_PHRASES = {"China": "a China Exim loan", "US": "a US EXIM loan",
-                "Allies": "an allied (PGII) loan"}
+LOAN_PHRASES = {
+    "China": "a China Exim loan",
+    "US": "a US EXIM loan",
+    "Allies": "an allied (PGII) loan",
+}
 TICKER_LENGTH = 8
 
 
