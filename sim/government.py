@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mesa import Agent
 
+from sim.hand import hand_award, hand_bans
 from sim.market.choice import (
     bid_utility,
     choose_index,
@@ -45,6 +46,7 @@ class Tender:
     renewal: bool = False
     incumbent: Provider | None = None
     deferrals: int = 0
+    number: int = 0
 
     def reopen(self) -> None:
         """Issue a deferred tender again (a scheduled event)."""
@@ -134,6 +136,7 @@ class Government(Agent):
                                    * (self.fh_score - 50.0) / 50.0)
         self.barred: frozenset[Provider] = frozenset()
         self.update_bars()
+        self.tenders_held = (0, 0)
 
     # --- economy and demand (mechanism 1) -------------------------------------------------
 
@@ -164,6 +167,9 @@ class Government(Agent):
 
     def hold_tender(self, tender: Tender) -> None:
         """Collect bids, score them and the outside option, then award or defer."""
+        year = int(self.model.year)
+        self.tenders_held = (year, self.tenders_held[1] + 1 if self.tenders_held[0] == year else 1)
+        tender.number = self.tenders_held[1]
         bids = [bid for provider in self.model.providers
                 if provider not in self.barred and (bid := provider.decide_bid(tender))]
         if not bids:
@@ -174,6 +180,8 @@ class Government(Agent):
         utilities.append(self.model.scenario.choice.defer_utility)
         probabilities = logit_probabilities(utilities, self.model.scenario.choice.scale)
         chosen = choose_index(probabilities, self.model.rng.random())
+        chosen = hand_award(self.model.scenario.hand, self.iso3, year, tender.number,
+                            [bid.provider.name for bid in bids], chosen)
         winner = bids[chosen] if chosen < len(bids) else None
         self.model.record_tender(tender, bids, winner)
         for bid in bids:
@@ -337,9 +345,10 @@ class Government(Agent):
         ban_year = self.country.get("chinese_vendor_ban_year")
         banned = ban_year is not None and not _missing(ban_year) and year >= float(ban_year)
         bars_chinese_linked = banned or self.recognises_taiwan(year)
+        sanctioned = hand_bans(self.model.scenario.hand, self.iso3, year)
         self.barred = frozenset(
             provider for provider in self.model.providers
-            if self.iso3 in provider.barred_in
+            if self.iso3 in provider.barred_in or provider.name in sanctioned
             or (provider.barred_where_taiwan_recognised and bars_chinese_linked))
 
     # --- incidents and trust (mechanism 8) ------------------------------------------------

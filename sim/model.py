@@ -21,6 +21,7 @@ from mesa.time import Priority
 
 from sim.countries import load_countries
 from sim.government import Government, Tender
+from sim.hand import schedule_hand_incidents
 from sim.market.choice import ChoiceWeights
 from sim.metrics import YearlyMetrics
 from sim.provider import Bid, Provider
@@ -30,6 +31,7 @@ from sim.schema import (
     DemandSettings,
     DependenceSettings,
     GovernmentSettings,
+    HandPlay,
     IncidentSettings,
     LockInSettings,
     PopulationSettings,
@@ -60,6 +62,7 @@ class CloudRaceScenario(Scenario):
     incidents: IncidentSettings = IncidentSettings()
     providers: dict[str, ProviderSettings] = ScenarioFile().providers
     states: dict[str, StateSettings] = ScenarioFile().states
+    hand: HandPlay = HandPlay()
 
     @classmethod
     def from_settings(cls, settings: ScenarioFile, rng: np.random.SeedSequence | int | None = None,
@@ -228,6 +231,7 @@ class CloudRaceModel(Model):
             years |= {y for y in provider.cloud_regions.values() if y > self.year}
             for year in sorted(years):
                 self.schedule_at(year, provider.refresh_capability)
+        schedule_hand_incidents(self, replay_past=replay_past)
 
     def schedule_year_tenders(self) -> None:
         """Mechanism 1: draw this year's new tenders (Poisson) and schedule their arrivals."""

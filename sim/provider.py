@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
+from sim.hand import hand_bidding
 from sim.market.pricing import bid_price, optimal_markup, update_belief, win_probability
 from sim.timephased import StepFunction
 
@@ -102,12 +103,18 @@ class Provider(Agent):
         """Bid if the expected value beats entry cost and risk; price at the optimal markup."""
         government = tender.government
         bidding = self.bidding
+        shift, stays_out = hand_bidding(self.model.scenario.hand, self.name, government.region,
+                                        self.model.year)
+        if stays_out:
+            return None
         presence = self.presence_in(government)
         cost = tender.value * self.cost_share * (1.0 - bidding.presence_cost_discount * presence)
         strategic_share = self.home.strategic_value * tender.sensitivity
         belief = self.beliefs.get(government.region, bidding.initial_belief)
         markup = optimal_markup(belief, bidding.price_sensitivity, bidding.reference_markup,
                                 strategic_share, bidding.min_markup, bidding.max_markup)
+        markup = min(max(markup + shift, bidding.min_markup), bidding.max_markup) if shift \
+            else markup
         chance = win_probability(markup, belief, bidding.price_sensitivity,
                                  bidding.reference_markup)
         expected_value = chance * (markup + strategic_share)
