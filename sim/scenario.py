@@ -280,6 +280,15 @@ def _check_references(label: str, scenario: ScenarioFile) -> None:
         if state.financing.grace_years >= state.financing.maturity_years:
             problems.append(f"states.{state_name}.financing.grace_years: expected fewer years "
                             f"than maturity_years ({state.financing.maturity_years:g})")
+    providers = ", ".join(sorted(scenario.providers))
+    hand = scenario.hand
+    for key, entries in (("bidding", hand.bidding), ("choices", hand.choices),
+                         ("events", hand.events)):
+        for index, entry in enumerate(entries):
+            if entry.provider not in scenario.providers and not (key == "choices"
+                                                                 and entry.provider == ""):
+                problems.append(f"hand.{key}.{index}.provider: expected one of the providers "
+                                f"({providers}), got {entry.provider!r}")
     if sum(kind.share for kind in scenario.tenders.kinds.values()) <= 0:
         problems.append("tenders.kinds: expected at least one kind with a share above 0")
     problems += _data_problems(scenario)
@@ -300,6 +309,11 @@ def _data_problems(scenario: ScenarioFile) -> list[str]:
         unknown = sorted(set(codes) - known)
         if unknown:
             problems.append(f"{key}: unknown ISO3 codes {', '.join(unknown)} (not in the "
+                            "country data)")
+    for key, entries in (("choices", scenario.hand.choices), ("events", scenario.hand.events)):
+        unknown = sorted({entry.country for entry in entries} - known)
+        if unknown:
+            problems.append(f"hand.{key}: unknown ISO3 codes {', '.join(unknown)} (not in the "
                             "country data)")
     for name, provider in scenario.providers.items():
         unknown = sorted(set(provider.barred_in) - known)
