@@ -15,8 +15,8 @@ import yaml
 
 from sim.cli import main
 from sim.errors import UserError
-from sim.game import Game, GameError
 from sim.game.debrief import run_until_end
+from sim.game.engine import Game, GameError
 from sim.model import BASELINE
 from sim.runner import contracts_table
 from sim.scenario import load_scenario

@@ -6,7 +6,3 @@ scenario that ``cloudrace run`` replays; ``views`` builds the role cards; ``debr
 class's world beside the model's own run; ``store`` keeps sessions in their folder; ``app`` and
 ``server`` are the Solara screens and ``cloudrace classroom``.
 """
-
-from sim.game.engine import Game, GameError
-
-__all__ = ["Game", "GameError"]

@@ -90,7 +90,11 @@ class Game:
         """Resume the session saved in ``sessions/name``, or start it with these settings."""
         folder = store.session_folder(sessions, name)
         if (folder / store.SESSION_FILE).is_file():
-            return cls(folder, store.load_session(folder), clock)
+            return cls.resume(folder, clock)
+        if rounds < 1 or period <= 0 or round_seconds < 10:
+            raise UserError(f"--rounds {rounds}, --period {period:g}, --round-seconds "
+                            f"{round_seconds}: expected at least 1 round, a period above 0 "
+                            "and at least 10 seconds a round")
         settings = load_scenario(lesson)
         last = first_year + rounds * period
         if not settings.run.start_year < first_year or last > settings.run.end_year + 1:
@@ -109,6 +113,11 @@ class Game:
         game = cls(folder, state, clock)
         game.save()
         return game
+
+    @classmethod
+    def resume(cls, folder: Path, clock: Callable[[], float] = time.monotonic) -> Game:
+        """The session saved in ``folder``, as it was (the countdown starts again)."""
+        return cls(folder, store.load_session(folder), clock)
 
     def _start_model(self) -> None:
         """Build the model, run it to the first round and replay the rounds already played."""
