@@ -15,7 +15,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import markdown
@@ -49,35 +51,39 @@ if GAME is not None:
     run_clock(GAME)
 
 
-def use_game_version(game: Game | None) -> int:
-    """The game's version, re-rendering this connection whenever it changes.
+def use_game_watch(game: Game | None, what: Callable[[], Any]) -> Any:
+    """``what()`` now, re-rendering this connection whenever the game changes it.
 
-    Screens take the version as an argument: a component whose arguments are unchanged is not
-    rendered again, and the game object itself stays the same.
+    A student's screen watches the round (not every submission, which would redraw 30 screens
+    29 times a round); the teacher's watches every change. Screens take the value as an
+    argument: a component whose arguments are unchanged is not rendered again.
     """
-    version, set_version = solara.use_state(game.version if game else 0)
+    value, set_value = solara.use_state(what)
 
     def watch(cancel: threading.Event) -> None:
         if game is None:
             return
-        seen = game.version
+        version, seen = game.version, what()
         while not cancel.is_set():
-            now = game.wait_for_change(seen, timeout=1.0)
+            version = game.wait_for_change(version, timeout=1.0)
+            now = what()
             if now != seen:
                 seen = now
-                set_version(now)
+                set_value(now)
 
     solara.use_thread(watch, dependencies=[game], intrusive_cancel=False)
-    return version
+    return value
 
 
 @solara.component
 def Countdown(game: Game) -> None:
-    """Seconds left in the round, ticking once a second."""
+    """Time left in the round (updated every 5 s, every second in the last minute)."""
     _, set_tick = solara.use_state(0)
 
     def tick(cancel: threading.Event) -> None:
-        while not cancel.wait(1.0):
+        # Every 5 s while more than a minute is left: 30 screens redrawn every second would
+        # cost the server more than the rest of the round.
+        while not cancel.wait(1.0 if game.seconds_left() <= 60 else 5.0):
             set_tick(lambda value: value + 1)
 
     solara.use_thread(tick, dependencies=[], intrusive_cancel=False)
@@ -123,16 +129,18 @@ def StudentPage() -> None:
 
     game = GAME
     router = solara.use_router()
-    version = use_game_version(game)
+    query = parse_qs(router.search or "")
+    token = query_value(query, "token")
+    version = use_game_watch(game, lambda: game and (
+        game.round_index, game.role_of(token), len(game.state["claims"])
+        if game.role_of(token) is None else 0))
     if game is None:
         return
-    query = parse_qs(router.search or "")
     code = query_value(query, "code")
     if not game.check_code(code):
         CodeScreen(game, wrong=code is not None,
                    on_code=lambda typed: router.push(student_link(typed)))
         return
-    token = query_value(query, "token")
     role = game.role_of(token)
     if role is None:
         ClaimScreen(game, code, version,
@@ -147,7 +155,7 @@ def TeacherPage() -> None:
     from sim.game.teacher import TeacherScreen
 
     router = solara.use_router()
-    version = use_game_version(GAME)
+    version = use_game_watch(GAME, lambda: GAME and GAME.version)
     if GAME is None:
         return
     if GAME.is_teacher(query_value(parse_qs(router.search or ""), "key")):

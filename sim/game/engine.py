@@ -35,7 +35,7 @@ from sim.errors import UserError
 from sim.game import store
 from sim.game.decisions import DecisionError, check_decision
 from sim.game.roles import DEFAULT_GOVERNMENTS, Role, available_roles
-from sim.game.scenario_file import RoundRecord, class_scenario
+from sim.game.scenario_file import RoundRecord, class_scenario, merged_settings
 from sim.game.views import (
     government_card,
     provider_card,
@@ -341,7 +341,7 @@ class Game:
 
     def write_scenario(self, rounds: list[RoundRecord], name: str = store.SCENARIO_FILE,
                        leave_out: frozenset[str] = frozenset(), with_events: bool = True):
-        """Write the class's scenario for ``rounds`` into the session folder and load it."""
+        """Write the class's scenario for ``rounds`` into the session folder; its settings."""
         path = self.folder / name
         kinds = {name: role.kind for name, role in self.roles.items()}
         scenario = class_scenario(
@@ -353,7 +353,7 @@ class Game:
             leave_out=leave_out, with_events=with_events)
         store.save_scenario(path, scenario, "Written by `cloudrace classroom`: replay with "
                             "`cloudrace run` (one replication reproduces the class's world).")
-        return load_scenario(path)
+        return merged_settings(self.lesson, scenario)
 
     # --- notifying and saving --------------------------------------------------------------
 

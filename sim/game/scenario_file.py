@@ -110,6 +110,25 @@ def class_scenario(lesson_path: Path, lesson: ScenarioFile, folder: Path, seed: 
     return scenario
 
 
+def merged_settings(lesson: ScenarioFile, scenario: dict[str, Any]) -> ScenarioFile:
+    """What the class's scenario file means, without reading it back (YAML is slow to parse).
+
+    The lesson's resolved settings with the scenario merged in by the rule of ``extends``
+    (mappings key by key, anything else replaces); the tests check that loading the file
+    itself gives the same game.
+    """
+    change = {key: value for key, value in scenario.items() if key != "extends"}
+    return ScenarioFile.model_validate(_merge(lesson.model_dump(), change))
+
+
+def _merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in change.items():
+        both_mappings = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = _merge(merged[key], value) if both_mappings else value
+    return merged
+
+
 def _add_event(states: dict[str, dict[str, Any]], hand: dict[str, list], lesson: ScenarioFile,
                event: dict[str, Any], year: float) -> None:
     """Write one of the teacher's events into the scenario, dated at its round's start."""

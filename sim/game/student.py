@@ -83,18 +83,21 @@ def StudentScreen(game: Game, role_name: str, token: str, version: int) -> None:
                     classes=["game-round"], style={"font-size": "1.2em"})
         Countdown(game)
     solara.Text(role.briefing, style={"color": "#444"})
-    status = "submitted: you can change it until the round closes" \
-        if role_name in game.submitted() else "not submitted yet: the model decides for you"
-    solara.Text(f"Your decision for round {round_number}: {status}.",
-                classes=["game-status"])
     card = game.cards[role_name]
     form = {"state": StateForm, "provider": ProviderForm, "government": GovernmentForm}[role.kind]
     form(game, card, token, round_number).key(f"{role_name}-{round_number}")
 
 
 def use_submit(game: Game, token: str, round_number: int):
-    """A submit function and its last message (receipt or refusal)."""
-    message, set_message = solara.use_state(("", True))
+    """A submit function and its last message (receipt or refusal; at first, the status)."""
+    def status() -> tuple[str, bool]:
+        if game.role_of(token) in game.submitted():
+            return f"round {round_number}: you have submitted (you can change it until the " \
+                   "round closes)", True
+        return f"Round {round_number}: not submitted yet; the model decides for you unless " \
+               "you submit.", True
+
+    message, set_message = solara.use_state(status)
 
     def submit(values: dict[str, Any]) -> None:
         try:
@@ -108,7 +111,9 @@ def use_submit(game: Game, token: str, round_number: int):
 @solara.component
 def Message(message: tuple[str, bool]) -> None:
     text, ok = message
-    if text:
+    if text.startswith("Round"):
+        solara.Info(text, classes=["game-status"])
+    else:
         (solara.Success if ok else solara.Error)(text, classes=["game-message"])
 
 

@@ -14,6 +14,7 @@ from sim.app.map import world_map_figure
 from sim.game.app import Countdown, Markdown
 from sim.game.engine import Game, GameError, describe_event
 
+MAP_DELAY_SECONDS = 1.0
 EVENT_LABELS = {"export_control": "Export control", "coercion": "Coercion threat",
                 "incident": "Security incident", "ban": "Sanctions decision"}
 
@@ -96,8 +97,15 @@ def Events(game: Game, version: int) -> None:
 @solara.component
 def World(game: Game, version: int) -> None:
     """The class's world now: the map and who has won what since the game began."""
-    image = solara.use_memo(lambda: _map_png(game), [game.round_index])
-    solara.Image(image, width="100%")
+    def draw(cancel) -> bytes | None:
+        # A moment after the round opens, so that drawing does not slow the students' screens.
+        return None if cancel.wait(MAP_DELAY_SECONDS) else _map_png(game)
+
+    image = solara.use_thread(draw, dependencies=[game.round_index], intrusive_cancel=False)
+    if image.value:
+        solara.Image(image.value, width="100%")
+    else:
+        solara.Text("Drawing the map…")
     Markdown(outcome_table({"The class's world": game.world}))
 
 
@@ -134,7 +142,7 @@ def outcome_table(worlds: dict[str, dict[str, Any]]) -> str:
 def Debrief(game: Game, version: int) -> None:
     """The class's world beside the model's own run, and which decisions moved it."""
     debrief = game.debrief
-    Markdown(f"## Debrief: {debrief['first_year']:g} to {debrief['end']:g}",
+    Markdown(f"## Debrief: from {debrief['first_year']:g} to the start of {debrief['end']:g}",
                     style={"margin-top": "8px"})
     Markdown(outcome_table({"The class's world": debrief["class"],
                                    "The model's own run (same seed)": debrief["model"]}))
@@ -152,7 +160,7 @@ def Debrief(game: Game, version: int) -> None:
         "### Which decisions moved the outcome most\nEach row reruns the class's game with "
         "that player's decisions (or the teacher's events) removed: the change in China's "
         "share of the value won, in percentage points, and in contracts won.\n\n"
-        "| Without | China's share moved by (points) | Contracts |\n|---|---|---|\n"
+        "| Whose decisions | China's share moved by (points) | Contracts moved |\n|---|---|---|\n"
         + (moved or "| nobody decided anything | | |\n"))
     solara.Text(f"The class's game is saved as {game.folder / 'scenario.yaml'}: replay it with "
                 "`cloudrace run`, or compare it with the files in debrief/ using "
