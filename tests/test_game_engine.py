@@ -13,16 +13,24 @@ import pandas as pd
 import pytest
 import yaml
 
+from sim.branching import FORK_EPSILON
 from sim.cli import main
 from sim.errors import UserError
-from sim.game.debrief import run_until_end
+from sim.game.debrief import outcomes
 from sim.game.engine import Game, GameError
-from sim.model import BASELINE
+from sim.model import BASELINE, CloudRaceModel, CloudRaceScenario
 from sim.runner import contracts_table
 from sim.scenario import load_scenario
 
 COUNTRIES = ["KEN", "IDN", "BRA", "SAU", "ZMB", "NGA", "GHA", "EGY", "VNM", "MEX", "PAK", "ETH"]
 LATER = ["troubled", "trouble_kind", "cancelled"]
+
+
+def run_until_end(settings, seed: int, end: float) -> CloudRaceModel:
+    """A run from the lesson's start (no fork) to just before ``end``."""
+    model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=seed))
+    model.run_until(end - settings.run.start_year - FORK_EPSILON)
+    return model
 
 
 class Clock:
@@ -251,6 +259,14 @@ def test_the_debrief_ranks_the_decisions_that_moved_the_outcome(played):
     sizes = [abs(row["share_points"]) for row in debrief["moved"]]
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > 0
     assert (game.folder / "debrief" / "without-AWS.yaml").is_file()
+    # The debrief's runs fork at the first round; unforked runs give the same worlds.
+    own = run_until_end(game.lesson, game.seed, 2028)
+    assert debrief["model"] == outcomes(own, 2025, ["KEN", "IDN", "BRA", "SAU", "ZMB"])
+    without_aws = load_scenario(game.folder / "debrief" / "without-AWS.yaml")
+    aws_row = next(row for row in debrief["moved"] if row["role"] == "AWS")
+    share = outcomes(run_until_end(without_aws, game.seed, 2028), 2025, [])["state_share"]
+    assert aws_row["share_points"] == round(
+        100 * (debrief["class"]["state_share"]["China"] - share["China"]), 1)
     with pytest.raises(GameError, match="over"):
         game.submit(game.state["claims"]["China"]["token"], 4, {})
 

@@ -58,7 +58,7 @@ def use_game_watch(game: Game | None, what: Callable[[], Any]) -> Any:
     29 times a round); the teacher's watches every change. Screens take the value as an
     argument: a component whose arguments are unchanged is not rendered again.
     """
-    value, set_value = solara.use_state(what)
+    value, set_value = solara.use_state(what())
 
     def watch(cancel: threading.Event) -> None:
         if game is None:

@@ -1,11 +1,11 @@
 """The debrief: the class's world beside the model's own run, and which decisions moved it.
 
-Every run here starts from the lesson with the game's seed and stops at the end of the last
-round. The model's own run has no player decisions and no teacher's events; each "without" run
-is the class's scenario with one player's decisions removed (or the teacher's events removed),
-so the difference between it and the class's world is what that player's decisions did, given
-everyone else's. Their scenarios are written to ``debrief/`` in the session folder, so
-``cloudrace compare`` can take any of them further.
+Every run here is the lesson with the game's seed, from the first round (the history before it
+is shared: ``Game.branch``) to the end of the last round. The model's own run has no player
+decisions and no teacher's events; each "without" run is the class's scenario with one player's
+decisions removed (or the teacher's events removed), so the difference between it and the
+class's world is what that player's decisions did, given everyone else's. Their scenarios are
+written to ``debrief/`` in the session folder, so ``cloudrace compare`` can take any further.
 
 The outcome a class argues about first is the share of new contract value won by China's
 providers over the game; the table ranks the players by how far their decisions moved it.
@@ -15,23 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sim.branching import FORK_EPSILON
 from sim.game.views import world_view
-from sim.model import CloudRaceModel, CloudRaceScenario
-from sim.schema import ScenarioFile
+from sim.model import CloudRaceModel
 
 if TYPE_CHECKING:
     from sim.game.engine import Game
 
 MOVED_BY = "China"
 """The state whose share of new contract value ranks the decisions."""
-
-
-def run_until_end(settings: ScenarioFile, seed: int, end: float) -> CloudRaceModel:
-    """A run of ``settings`` from its start to just before ``end``."""
-    model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=seed))
-    model.run_until(end - settings.run.start_year - FORK_EPSILON)
-    return model
 
 
 def outcomes(model: CloudRaceModel, since: float, governments: list[str]) -> dict[str, Any]:
@@ -55,7 +46,7 @@ def make_debrief(game: Game) -> dict[str, Any]:
     result = {
         "first_year": first, "end": end,
         "class": outcomes(game.model, first, governments),
-        "model": outcomes(run_until_end(own, game.seed, end), first, governments),
+        "model": outcomes(game.branch(own, end), first, governments),
         "events": [event for record in game.played for event in record.events],
         "moved": [],
     }
@@ -67,7 +58,7 @@ def make_debrief(game: Game) -> dict[str, Any]:
     for key, title, leave_out, with_events in removals:
         settings = game.write_scenario(game.played, name=f"debrief/without-{key}.yaml",
                                        leave_out=leave_out, with_events=with_events)
-        without = outcomes(run_until_end(settings, game.seed, end), first, governments)
+        without = outcomes(game.branch(settings, end), first, governments)
         moved = share - without["state_share"].get(MOVED_BY, 0.0)
         won = {name: result["class"]["won"][name]["contracts"] - row["contracts"]
                for name, row in without["won"].items()}

@@ -125,6 +125,7 @@ class Game:
         self.start_year = self.lesson.run.start_year
         self.model = CloudRaceModel(CloudRaceScenario.from_settings(self.lesson, rng=self.seed))
         self._run_to(self.state["first_year"])
+        self.first_round_snapshot = pickle.dumps(self.model)
         names = {government.iso3: government.name for government in self.model.governments}
         self.roles: dict[str, Role] = {role.name: role for role in available_roles(
             self.lesson, names, governments=tuple(self.state["governments"]))}
@@ -308,6 +309,17 @@ class Game:
         self.cards = cards
         self.world = world_view(self.model, self.state["first_year"])
         self.deadline = self.clock() + self.state["round_seconds"]
+
+    def branch(self, settings, end: float) -> CloudRaceModel:
+        """The world from the first round on under ``settings``, to just before ``end``.
+
+        Every run the debrief makes shares the history before the first round (no decision
+        reaches back before it), so it starts from that moment (as ``sim.branching`` forks).
+        """
+        model: CloudRaceModel = pickle.loads(self.first_round_snapshot)
+        model.continue_as(settings)
+        model.run_until(end - self.start_year - FORK_EPSILON)
+        return model
 
     def _continue(self, rounds: list[RoundRecord]) -> None:
         """Write the scenario of ``rounds`` and run the model through the last of them."""

@@ -85,7 +85,18 @@ def StudentScreen(game: Game, role_name: str, token: str, version: int) -> None:
     solara.Text(role.briefing, style={"color": "#444"})
     card = game.cards[role_name]
     form = {"state": StateForm, "provider": ProviderForm, "government": GovernmentForm}[role.kind]
-    form(game, card, token, round_number).key(f"{role_name}-{round_number}")
+    form(game, card, token, round_number)
+
+
+def use_round_state(initial: Any, round_number: int) -> tuple[Any, Callable[[Any], None]]:
+    """A form's state that starts again at ``initial`` each round.
+
+    The form is kept from round to round (so its widgets are updated, not rebuilt: cheaper
+    with thirty screens) and its values are tagged with the round they belong to.
+    """
+    stored, set_stored = solara.use_state((round_number, initial))
+    value = stored[1] if stored[0] == round_number else initial
+    return value, lambda new: set_stored((round_number, new))
 
 
 def use_submit(game: Game, token: str, round_number: int):
@@ -97,7 +108,7 @@ def use_submit(game: Game, token: str, round_number: int):
         return f"Round {round_number}: not submitted yet; the model decides for you unless " \
                "you submit.", True
 
-    message, set_message = solara.use_state(status)
+    message, set_message = use_round_state(status(), round_number)
 
     def submit(values: dict[str, Any]) -> None:
         try:
@@ -120,7 +131,7 @@ def Message(message: tuple[str, bool]) -> None:
 @solara.component
 def StateForm(game: Game, card: dict[str, Any], token: str, round_number: int) -> None:
     """A state's card and its levers (empty = the model's value this year, shown beside)."""
-    values, set_values = solara.use_state({lever: None for lever in STATE_LEVERS})
+    values, set_values = use_round_state({lever: None for lever in STATE_LEVERS}, round_number)
     submit, message = use_submit(game, token, round_number)
     share = card["share_last_round"]
     Markdown(
@@ -144,8 +155,8 @@ def StateForm(game: Game, card: dict[str, Any], token: str, round_number: int) -
 @solara.component
 def ProviderForm(game: Game, card: dict[str, Any], token: str, round_number: int) -> None:
     """A provider's card, its markup policy and the regions it stays out of."""
-    markup, set_markup = solara.use_state("as the rule")
-    out, set_out = solara.use_state([])
+    markup, set_markup = use_round_state("as the rule", round_number)
+    out, set_out = use_round_state([], round_number)
     submit, message = use_submit(game, token, round_number)
     rows = "".join(f"| {region} | {row['tenders']} | {row['value']:g} | {row['would_bid']} |\n"
                    for region, row in card["regions"].items())
@@ -168,7 +179,7 @@ def ProviderForm(game: Game, card: dict[str, Any], token: str, round_number: int
 @solara.component
 def GovernmentForm(game: Game, card: dict[str, Any], token: str, round_number: int) -> None:
     """A government's card and, for each tender it is expected to hold, its choice."""
-    picks, set_picks = solara.use_state({})
+    picks, set_picks = use_round_state({}, round_number)
     submit, message = use_submit(game, token, round_number)
     debt = ", ".join(f"{lender} US$ {amount:g} m" for lender, amount in card["debt"].items())
     installed = ", ".join(f"{name} US$ {value:g} m" for name, value in card["installed"].items())
