@@ -29,7 +29,6 @@ most target bands, the closest among those.
 from __future__ import annotations
 
 import copy
-from concurrent.futures import Executor
 import time
 from dataclasses import dataclass
 from pathlib import Path

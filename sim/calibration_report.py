@@ -8,10 +8,10 @@ support, so the report shows how much the policy answers move across parameter s
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 import shutil
 import sys
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 
 import matplotlib

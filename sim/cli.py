@@ -22,6 +22,7 @@ from sim.cli_calibration import add_commands as add_calibration_commands
 from sim.cli_compare import add_commands as add_compare_commands
 from sim.errors import UserError
 from sim.experiments.cli import add_commands as add_experiment_commands
+from sim.game.server import add_command as add_classroom_command
 from sim.limits import MAX_REPLICATIONS, MAX_WORKERS
 
 EXIT_USER_ERROR = 2
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="address to listen on (default: 127.0.0.1, this computer only; "
                           "0.0.0.0 lets other computers on the network connect)")
     app.set_defaults(handler=command_app)
+    add_classroom_command(commands)
     add_experiment_commands(commands)
     return parser
 

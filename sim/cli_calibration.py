@@ -108,8 +108,6 @@ def _manifest(args: argparse.Namespace, **fields) -> partial:
 def _validation_runs(args: argparse.Namespace):
     import pandas as pd
 
-    import pandas as pd
-
     from sim.runner import run_scenario, shared_executor
     from sim.scenario import load_scenario
     from sim.validation import load_targets, outcomes_by_replication

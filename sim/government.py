@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mesa import Agent
 
 from sim.country_panel import DATED_TIES, load_panel
+from sim.hand import hand_award, hand_bans
 from sim.market.choice import (
     bid_utility,
     choose_index,
@@ -52,6 +53,7 @@ class Tender:
     renewal: bool = False
     incumbent: Provider | None = None
     deferrals: int = 0
+    number: int = 0
 
     def reopen(self) -> None:
         """Issue a deferred tender again (a scheduled event)."""
@@ -133,6 +135,7 @@ class Government(Agent):
         self.barred: frozenset[Provider] = frozenset()
         self.barred_lenders: frozenset[str] = frozenset()
         self.update_bars()
+        self.tenders_held = (0, 0)
 
     # --- dated country data (sim.country_panel) -------------------------------------------
 
@@ -222,6 +225,9 @@ class Government(Agent):
 
     def hold_tender(self, tender: Tender) -> None:
         """Collect bids, score them and the outside option, then award or defer."""
+        year = int(self.model.year)
+        self.tenders_held = (year, self.tenders_held[1] + 1 if self.tenders_held[0] == year else 1)
+        tender.number = self.tenders_held[1]
         bids = [bid for provider in self.model.providers
                 if provider not in self.barred and (bid := provider.decide_bid(tender))]
         if not bids:
@@ -236,6 +242,8 @@ class Government(Agent):
         lambdas = {"west": choice.nesting, "china": choice.nesting, "none": choice.nesting}
         probabilities = nested_logit_probabilities(utilities, nests, lambdas, choice.scale)
         chosen = choose_index(probabilities, self.model.rng.random())
+        chosen = hand_award(self.model.scenario.hand, self.iso3, year, tender.number,
+                            [bid.provider.name for bid in bids], chosen)
         winner = bids[chosen] if chosen < len(bids) else None
         self.model.record_tender(tender, bids, winner)
         for bid in bids:
@@ -421,10 +429,12 @@ class Government(Agent):
         rules = self.panel.bars(self.iso3, year, flagged=False)
         sanctioning = {bar.state for bar in rules if bar.contract}
         self.barred_lenders = frozenset(bar.state for bar in rules if bar.lend)
+        hand_barred = hand_bans(self.model.scenario.hand, self.iso3, year)
         self.barred = frozenset(
             provider for provider in self.model.providers
             if self.iso3 in provider.barred_in
             or provider.home.name in sanctioning
+            or provider.name in hand_barred
             or (provider.barred_where_taiwan_recognised and bars_chinese_linked))
 
     # --- incidents and trust (mechanism 8) ------------------------------------------------

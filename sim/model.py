@@ -21,6 +21,7 @@ from mesa.time import Priority
 
 from sim.countries import load_countries
 from sim.government import Government, Tender
+from sim.hand import schedule_hand_incidents
 from sim.localisation import localisation_since
 from sim.market.choice import ChoiceWeights
 from sim.metrics import YearlyMetrics
@@ -32,6 +33,7 @@ from sim.schema import (
     DemandSettings,
     DependenceSettings,
     GovernmentSettings,
+    HandPlay,
     IncidentSettings,
     LockInSettings,
     PopulationSettings,
@@ -63,6 +65,7 @@ class CloudRaceScenario(Scenario):
     coercion: CoercionSettings = CoercionSettings()
     providers: dict[str, ProviderSettings] = ScenarioFile().providers
     states: dict[str, StateSettings] = ScenarioFile().states
+    hand: HandPlay = HandPlay()
 
     @classmethod
     def from_settings(cls, settings: ScenarioFile, rng: np.random.SeedSequence | int | None = None,
@@ -240,6 +243,8 @@ class CloudRaceModel(Model):
         for government in self.governments:
             for year in government.change_dates():
                 self.schedule_at(year, government.refresh_ties_and_bars)
+
+        schedule_hand_incidents(self, replay_past=replay_past)
 
     def schedule_year_tenders(self) -> None:
         """Mechanism 1: draw this year's new tenders (Poisson) and schedule their arrivals."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
+from sim.hand import hand_bidding
 from sim.market.entry import bid_cost_scale, enters, enters_knife_edge
 from sim.market.pricing import bid_price, optimal_markup, update_belief, win_probability
 from sim.timephased import StepFunction
@@ -125,6 +126,10 @@ class Provider(Agent):
         """Bid if the value of entering beats the bid-preparation cost; price at the best markup."""
         government = tender.government
         bidding = self.bidding
+        shift, stays_out = hand_bidding(self.model.scenario.hand, self.name, government.region,
+                                        self.model.year)
+        if stays_out:
+            return None
         presence = self.presence_in(government)
         cost = tender.value * self.cost_share * (1.0 - bidding.presence_cost_discount * presence) \
             * (1.0 - self.development_discount(government))
@@ -132,6 +137,8 @@ class Provider(Agent):
         belief = self.beliefs.get(government.region, bidding.initial_belief)
         markup = optimal_markup(belief, bidding.price_sensitivity, bidding.reference_markup,
                                 strategic_share, bidding.min_markup, bidding.max_markup)
+        markup = min(max(markup + shift, bidding.min_markup), bidding.max_markup) if shift \
+            else markup
         chance = win_probability(markup, belief, bidding.price_sensitivity,
                                  bidding.reference_markup)
         expected_value = chance * (markup + strategic_share)

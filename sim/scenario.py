@@ -329,6 +329,15 @@ def _check_references(label: str, scenario: ScenarioFile) -> None:
                             f"yearly; maturity {terms.maturity_years:g} and grace "
                             f"{terms.grace_years:g} years both round to "
                             f"{round(terms.maturity_years)})")
+    providers = ", ".join(sorted(scenario.providers))
+    hand = scenario.hand
+    for key, entries in (("bidding", hand.bidding), ("choices", hand.choices),
+                         ("events", hand.events)):
+        for index, entry in enumerate(entries):
+            if entry.provider not in scenario.providers and not (key == "choices"
+                                                                 and entry.provider == ""):
+                problems.append(f"hand.{key}.{index}.provider: expected one of the providers "
+                                f"({providers}), got {entry.provider!r}")
     if sum(kind.share for kind in scenario.tenders.kinds.values()) <= 0:
         problems.append("tenders.kinds: expected at least one kind with a share above 0")
     problems += _column_clashes(scenario)
@@ -378,6 +387,12 @@ def _data_problems(scenario: ScenarioFile) -> list[str]:
     if not taking_part & known:
         problems.append("population: no country takes part (population.only, less "
                         "population.exclude, leaves none); expected at least one")
+
+    for key, entries in (("choices", scenario.hand.choices), ("events", scenario.hand.events)):
+        unknown = sorted({entry.country for entry in entries} - known)
+        if unknown:
+            problems.append(f"hand.{key}: unknown ISO3 codes {', '.join(unknown)} (not in the "
+                            "country data)")
     for name, provider in scenario.providers.items():
         unknown = sorted(set(provider.barred_in) - known)
         if unknown:

@@ -587,6 +587,57 @@ class IncidentSettings(Section):
                                  ge=0, le=1)
 
 
+class HandBidding(Section):
+    """The classroom game (``sim.game``): a provider's bidding set by a player for a period."""
+
+    provider: str = param(..., "provider", "The provider (a key of providers).")
+    start: float = param(..., "year", "First date it applies (fractional year).",
+                         ge=1990, le=2200)
+    end: float = param(..., "year", "Date it stops applying (exclusive).", ge=1990, le=2200)
+    markup_shift: float = param(0.0, "-", "Added to the markup its bidding rule picks (the "
+                                "result kept within bidding.min_markup and max_markup).",
+                                ge=-0.5, le=0.5)
+    stays_out_of: list[Literal["Africa", "Asia", "Americas", "Europe", "Middle East"]] = param(
+        [], "regions", "Regions where it makes no bid in the period.")
+
+
+class HandChoice(Section):
+    """The classroom game (``sim.game``): a government's award made by a player."""
+
+    country: str = param(..., "ISO3", "The government.")
+    year: int = param(..., "year", "The calendar year of the tender.", ge=1990, le=2200)
+    tender: int = param(..., "number", "Which of the tenders it holds that year (new, renewal "
+                        "or re-issued), counted from 1 in the order held.", ge=1, le=1000)
+    provider: str = param(..., "provider", "Whose bid wins, if that provider bid; an empty "
+                          "name defers the tender.")
+
+
+class HandEvent(Section):
+    """The classroom game (``sim.game``): an event the teacher injects (a sanction, an incident)."""
+
+    kind: Literal["ban", "incident"] = param(..., "ban/incident", "ban: the government bars the "
+                                             "provider from the date on (a sanctions decision); "
+                                             "incident: a security incident on the provider's "
+                                             "active contracts in the country on the date.")
+    year: float = param(..., "year", "Date (fractional year).", ge=1990, le=2200)
+    country: str = param(..., "ISO3", "The government.")
+    provider: str = param(..., "provider", "The provider.")
+
+
+class HandPlay(Section):
+    """Decisions a class took by hand in the classroom game (``sim.game``), dated; empty otherwise.
+
+    The states' decisions need nothing here: they are dated steps of their time-phased levers.
+    """
+
+    bidding: list[HandBidding] = Field(default_factory=list,
+                                       description="Providers' bidding set by players.")
+    choices: list[HandChoice] = Field(default_factory=list,
+                                      description="Governments' awards made by players.")
+    events: list[HandEvent] = Field(default_factory=list,
+                                    description="Bans and incidents injected by the teacher.")
+
+
 def _default_providers() -> dict[str, ProviderSettings]:
     return {
         "Huawei": ProviderSettings(home_state="China", can_bundle_hardware=True),
@@ -638,3 +689,6 @@ class ScenarioFile(Section):
         if not actors:
             raise ValueError("at least one")
         return actors
+
+    hand: HandPlay = Field(default_factory=HandPlay,
+                           description="Decisions taken by hand in the classroom game.")

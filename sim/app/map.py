@@ -14,7 +14,13 @@ import functools
 from matplotlib.figure import Figure
 
 from sim.palette import provider_colour
-from sim.worldmap import NO_CONTRACT, NOT_MODELLED, country_outlines, draw_dominance_map
+from sim.worldmap import (
+    NO_CONTRACT,
+    NOT_MODELLED,
+    country_outlines,
+    dominant_label,
+    draw_dominance_map,
+)
 
 WEST, EAST, NORTH, SOUTH = -170.0, 180.0, 84.0, -57.0
 MAP_WIDTH = 760
