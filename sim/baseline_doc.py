@@ -30,6 +30,7 @@ from sim.parameter_sources import (
     resolved_parameters,
 )
 from sim.schema import ScenarioFile
+from sim.timephased import StepFunction
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BASELINE_DOC_PATH = PROJECT_ROOT / "docs" / "baseline.md"
@@ -222,15 +223,17 @@ def derived_values(settings: ScenarioFile) -> str:
             )
     for name, state in settings.states.items():
         terms = state.financing
-        annual = grant_element(terms.interest_rate, terms.maturity_years, terms.grace_years)
-        semi = grant_element(
-            terms.interest_rate, terms.maturity_years, terms.grace_years, payments_per_year=2
-        )
+        rate = StepFunction.of(terms.interest_rate).at(2022.0)
+        unified = grant_element(rate, terms.maturity_years, terms.grace_years,
+                                settings.choice.unified_discount_rate, terms.payments_per_year)
+        legacy = grant_element(rate, terms.maturity_years, terms.grace_years,
+                               settings.choice.legacy_discount_rate, terms.payments_per_year)
         rows.append(
             (
-                f"grant element of {name}'s loan terms (annual payments; semi-annual)",
-                f"{100 * annual:.1f} %; {100 * semi:.1f} %",
-                f"states.{name}.financing",
+                f"grant element of {name}'s loan terms in 2022 (unified discount rate; legacy)",
+                f"{100 * unified:.1f} %; {100 * legacy:.1f} %",
+                f"states.{name}.financing, choice.unified_discount_rate, "
+                "choice.legacy_discount_rate",
             )
         )
         for column, weight in state.ties.items():
