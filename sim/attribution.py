@@ -205,6 +205,11 @@ def _decompose(
 ) -> pd.DataFrame:
     outcomes = list(labels)
     values = coalition_values(runs, outcomes)
+    # A replication in which an outcome is undefined in any coalition (e.g. a share of no deals)
+    # is left out of that outcome everywhere, so every coalition's mean is over the same
+    # replications and the Shapley values still add up to all-on minus all-off.
+    undefined = np.any([np.isnan(array) for array in values.values()], axis=0)
+    values = {coalition: np.where(undefined, np.nan, array) for coalition, array in values.items()}
     players = len(design.switches)
     full = shapley.full_coalition(players)
     if design.method == "exact":

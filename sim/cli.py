@@ -7,6 +7,7 @@ with status 2; nothing is written.
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import errno
 import shlex
@@ -162,12 +163,17 @@ def command_run(args: argparse.Namespace) -> int:
     folder = claim_results_folder(args.out, name, started)
     # The tables stream into a hidden folder beside it, cleared as stale if this process dies.
     streamed = folder.parent / f".{folder.name}.tables.partial-{os.getpid()}"
-    streamed.mkdir(parents=True)
     try:
+        streamed.mkdir(parents=True)
         seeds, results = stream_scenario(settings, replications, root_seed, args.tenders,
                                          progress=not args.quiet,
                                          workers=shared_executor(args.workers, args.scheduler))
         run = stream_tables(results, streamed, args.tenders)
+    except OSError as error:
+        shutil.rmtree(streamed, ignore_errors=True)
+        release_folder(folder)
+        raise UserError(f"{folder}: cannot write the results ({error.strerror}); nothing was "
+                        "written") from None
     except BaseException:
         shutil.rmtree(streamed, ignore_errors=True)
         release_folder(folder)
@@ -264,6 +270,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
 
 
+SWALLOWING_FRAMES = frozenset({"_remove", "__del__", "_remove_dead_weakref"})
+"""Frames in which Python ignores an exception (weak-reference callbacks, finalisers)."""
+
+
+def _inside_swallowing_frame(frame) -> bool:
+    """Whether ``frame`` runs inside a weak-reference callback or a finaliser."""
+    while frame is not None:
+        if frame.f_code.co_name in SWALLOWING_FRAMES:
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM (``kill``, a job limit) like Ctrl-C: clean up, write nothing, exit 130.
@@ -271,6 +290,11 @@ def terminate_as_interrupt() -> Iterator[None]:
     Only in the main thread (where Python delivers signals); the previous handler comes back.
     """
     def interrupt(signum, frame):
+        if _inside_swallowing_frame(frame):
+            # An exception raised inside a weak-reference callback or a finaliser is printed
+            # and ignored; deliver the signal again once that frame is left.
+            _thread.interrupt_main(signum)
+            return
         raise KeyboardInterrupt
 
     try:

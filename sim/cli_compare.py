@@ -97,6 +97,8 @@ def check_run_count(runs: int, what: str) -> None:
 
 def read_posterior(path: Path, members: int, parameters: list[str], seed: int) -> pd.DataFrame:
     """``members`` members of a posterior file drawn by weight, or ``UserError`` naming the file."""
+    import pandas as pd
+
     from sim.comparison import load_posterior
 
     if not path.is_file():

@@ -25,6 +25,7 @@ STATE = "<state>"
 
 STATE_LEVERS: dict[str, dict[str, Any]] = {
     "financing": {"states.<state>.financing_budget_usd_m": 0.0},
+    "development finance": {"states.<state>.development_finance.budget_usd_m": 0.0},
     "strategic value": {"states.<state>.strategic_value": 0.0},
     "security pressure": {"states.<state>.security_pressure": 0.0},
     "promotion": {"states.<state>.promotion": 0.0},

@@ -56,9 +56,9 @@ def run_args(tiny: Path, tmp_path: Path, *extra: str) -> list:
 def test_hole1_grace_and_maturity_rounding_alike_is_refused_not_a_zero_division(
         tmp_path: Path, capsys):
     result = run_cli(["run", BASELINE, "-n", "1", "--out", tmp_path / "out",
-                      "--set", "states.US.financing.maturity_years=5.4",
-                      "--set", "states.US.financing.grace_years=4.6"], capsys)
-    refused(result, "states.US.financing.grace_years", "both round to 5")
+                      "--set", "states.China.financing.maturity_years=5.4",
+                      "--set", "states.China.financing.grace_years=4.6"], capsys)
+    refused(result, "states.China.financing.grace_years", "both round to 5")
     assert listing(tmp_path) == []
 
 
@@ -347,7 +347,7 @@ def test_hole6_an_interrupted_run_leaves_nothing_and_can_be_rerun(tiny: Path, tm
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.runner.run_scenario", interrupted)
+    monkeypatch.setattr("sim.runner.stream_scenario", interrupted)
     result = run_cli(run_args(tiny, tmp_path), capsys)
     assert result.code == 130 and "nothing was written" in result.err
     assert listing(tmp_path) == ["tiny.yaml"]

@@ -147,7 +147,9 @@ def build_chart(
                 dots.append(
                     Dots(
                         int(year),
-                        (state_colour("China"),) * int(china) + (state_colour("US"),) * int(us),
+                        (state_colour("China"),) * int(china)
+                        + (state_colour("US"),) * int(us)
+                        + (state_colour("Others"),) * int(total - china - us),
                     )
                 )
     values = [
