@@ -102,10 +102,6 @@ def test_without_chinese_loans_fewer_deals_happen_and_more_tenders_wait():
     assert _mean(title, deferred, china_financing=0.0) > _mean(title, deferred)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the model misses this threshold (about 11 % fewer Huawei deals without Chinese loans): "
-    "where US providers never bid (the fixed risk premium, issue 9) the choice is Huawei or "
-    "deferral, so loans move few deals; see docs/calibration.md"))
 def test_without_chinese_loans_huawei_wins_a_sixth_fewer_deals():
     title = find_lesson("2. The loan that wins the tender").title
 
@@ -115,14 +111,6 @@ def test_without_chinese_loans_huawei_wins_a_sixth_fewer_deals():
     assert _mean(title, huawei, china_financing=0.0) < 0.85 * _mean(title, huawei)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 9 items 2 and 7 (branch m2data): the gain in Chinese share 2019+ when US pressure "
-    "is off is 0.128 for partners vs 0.023 for others on main, 0.046 vs 0.013 now (needs "
-    "> 0.05 and a 0.05 margin). Two changes each restore it on their own: counting Rio Treaty "
-    "parties as partners again (0.100 vs 0.016), or no restoring force (rate 0: 0.098 vs "
-    "0.039). Rio-only parties in the Americas were the partners US pressure moved most, and "
-    "the restoring force caps how far pressure can push alignment (push / rate); the lead "
-    "decides whether the lesson's claim or its threshold should change"))
 def test_pressure_moves_security_partners_more_than_the_others():
     title = find_lesson("3. Pressure and its limits").title
 

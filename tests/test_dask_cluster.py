@@ -144,14 +144,13 @@ def test_a_run_on_the_cluster_writes_the_same_bytes(scheduler, tmp_path, capsys)
 CALIBRATION = """\
 base: {base}
 seed: 5
-candidates: 4
-generations: 2
-proposals: 3
-accept: 2
-screening_replications: 1
-rescoring_replications: 2
-selection_replications: 2
-posterior_tolerance: 1000.0
+population_size: 6
+batch_size: 3
+max_generations: 2
+min_acceptance_rate: 0.0
+max_simulations: 200
+representative_candidates: 2
+representative_replications: 2
 parameters:
   demand.tender_rate: {{low: 1.0, high: 3.0}}
   choice.security_weight: {{low: 0.5, high: 5.0}}

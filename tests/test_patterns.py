@@ -111,15 +111,6 @@ def test_strong_lock_in_tips_markets_to_different_winners_across_seeds():
     assert np.mean(np.std(shares, axis=1)) > 0.35
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 9 item 2 (branch m2data): with lock-in off, the share of tipped country-seeds goes "
-    "from 0.125 (main) to 0.2625 (threshold 0.15; the spread stays below 0.25: 0.157 -> 0.228). "
-    "The tipping is in three small Asian markets (PAK, PHL, VNM), won all-or-nothing in both "
-    "directions across seeds. The cause is the income group by year (holding the FY2024 "
-    "groups fixed gives main's 0.125 exactly): Pakistan (to 2009) and Vietnam (to 2010) are Low "
-    "income, where the fixed risk premium of bidding (bidding.country_risk x risk_cost) makes "
-    "entry a knife edge, and the regional win belief carries the lock-out to the Philippines. "
-    "Item 4 (stochastic entry) is the structural fix; the lead decides"))
 def test_without_lock_in_markets_do_not_tip():
     shares = beta_shares(symmetric_world(incumbency=0.0, switching=0.0))
     tipped = (shares > 0.9) | (shares < 0.1)

@@ -114,7 +114,7 @@ CLAIMS = (
         "AWS + Microsoft contracts, 2006-2025",
         "",
         _total("new_AWS_Microsoft"),
-        -1,
+        +1,
         every_seed=False,
     ),
     Claim(
