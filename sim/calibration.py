@@ -36,13 +36,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import UserError
 from sim.runner import replication_seeds, run_tasks
-from sim.scenario import format_validation_error, load_scenario
+from sim.scenario import format_validation_error, load_scenario, read_text
 from sim.schema import ScenarioFile
+from sim.strict_yaml import load_yaml
 from sim.validation import TargetSet, record_outcomes
 
 DATABASE = "abc.db"
@@ -115,9 +115,7 @@ def load_spec(path: Path) -> tuple[CalibrationSpec, ScenarioFile]:
     if not path.is_file():
         raise UserError(f"{path}: calibration file not found")
     try:
-        spec = CalibrationSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as error:
-        raise UserError(f"{path}: YAML syntax error: {error}") from None
+        spec = CalibrationSpec.model_validate(load_yaml(read_text(path, "calibration"), str(path)))
     except ValidationError as error:
         raise UserError(format_validation_error(str(path), error, [], CalibrationSpec,
                                                 "calibration file")) from None

@@ -200,14 +200,12 @@ def load_structures(path: Path) -> dict[str, dict[str, Any]]:
     """
     import itertools
 
-    import yaml
-
     if not path.is_file():
         raise UserError(f"{path}: structural ensemble file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise UserError(f"{path}: YAML syntax error: {error}") from None
+    from sim.scenario import read_text
+    from sim.strict_yaml import load_yaml
+
+    data = load_yaml(read_text(path, "structural ensemble"), str(path)) or {}
     switches = data.get("switches") or {}
     if not isinstance(switches, dict):
         raise UserError(f"{path}: switches: expected a mapping of switch names")

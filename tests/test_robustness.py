@@ -441,3 +441,11 @@ def test_hole9_a_duplicate_key_in_an_experiment_file_is_refused(tmp_path: Path, 
     path.write_text("scenario: tiny.yaml\nscenario: other.yaml\n")
     refused(run_cli(["sweep", path, "--executor", "serial"], capsys), str(path),
             "duplicate key 'scenario' (first at line 1, again at line 2)")
+
+
+def test_hole9_a_calibration_file_with_a_duplicate_key_is_refused(tmp_path: Path, capsys):
+    spec = tmp_path / "abc.yaml"
+    spec.write_text(f"base: {BASELINE}\nseed: 1\nseed: 2\n")
+    result = run_cli(["calibrate", spec, "--out", tmp_path / "out"], capsys)
+    refused(result, str(spec), "duplicate key 'seed' (first at line 2, again at line 3)")
+    assert not (tmp_path / "out").exists()
