@@ -9,7 +9,6 @@ the time of the figures).
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import matplotlib
@@ -20,14 +19,13 @@ import pandas as pd  # noqa: E402
 
 from sim.palette import provider_colour, state_colour  # noqa: E402
 from sim.schema import FH_STATUSES, REGIONS  # noqa: E402
-from sim.worldmap import dominant_label, draw_dominance_map  # noqa: E402
+from sim.worldmap import dominance_by_country, draw_dominance_map  # noqa: E402
 
 MARGINS = {
     "two_panels": {"left": 0.06, "right": 0.99, "bottom": 0.13, "top": 0.92, "wspace": 0.12},
-    "two_panels_apart": {"left": 0.06, "right": 0.99, "bottom": 0.13, "top": 0.92,
-                         "wspace": 0.18},
+    "two_panels_apart": {"left": 0.06, "right": 0.99, "bottom": 0.13, "top": 0.92, "wspace": 0.18},
     "bars": {"left": 0.09, "right": 0.99, "bottom": 0.08, "top": 0.92},
-    "map": {"left": 0.01, "right": 0.99, "bottom": 0.08, "top": 0.94},
+    "map": {"left": 0.01, "right": 0.99, "bottom": 0.12, "top": 0.94},
 }
 """Subplot margins (fractions of the figure) that fit each figure's titles, labels and legends."""
 
@@ -37,8 +35,14 @@ def _band(axis, yearly: pd.DataFrame, column: str, label: str, colour: str) -> N
     mean = by_year.mean()
     axis.plot(mean.index, mean.values, color=colour, label=label, linewidth=2)
     if yearly["replication"].nunique() > 1:
-        axis.fill_between(mean.index, by_year.quantile(0.05).values,
-                          by_year.quantile(0.95).values, color=colour, alpha=0.2, linewidth=0)
+        axis.fill_between(
+            mean.index,
+            by_year.quantile(0.05).values,
+            by_year.quantile(0.95).values,
+            color=colour,
+            alpha=0.2,
+            linewidth=0,
+        )
 
 
 def plot_market_share(yearly: pd.DataFrame, providers: list[str], path: Path) -> None:
@@ -60,17 +64,32 @@ def plot_market_share(yearly: pd.DataFrame, providers: list[str], path: Path) ->
     _finish(figure, path, yearly)
 
 
-def plot_deals_by_group(contracts: pd.DataFrame, providers: list[str], column: str,
-                        order: tuple[str, ...], title: str, path: Path,
-                        replications: int) -> None:
+def plot_deals_by_group(
+    contracts: pd.DataFrame,
+    providers: list[str],
+    column: str,
+    order: tuple[str, ...],
+    title: str,
+    path: Path,
+    replications: int,
+) -> None:
     """Contracts per replication by group (region or Freedom House status) and provider."""
-    counts = (contracts.groupby([column, "provider"]).size().unstack(fill_value=0)
-              .reindex(index=list(order), columns=providers, fill_value=0)) / replications
+    counts = (
+        contracts.groupby([column, "provider"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(index=list(order), columns=providers, fill_value=0)
+    ) / replications
     figure, axis = plt.subplots(figsize=(8, 4.2))
     bottom = pd.Series(0.0, index=counts.index)
     for index, name in enumerate(providers):
-        axis.bar(counts.index, counts[name], bottom=bottom, label=name,
-                 color=provider_colour(name, index))
+        axis.bar(
+            counts.index,
+            counts[name],
+            bottom=bottom,
+            label=name,
+            color=provider_colour(name, index),
+        )
         bottom += counts[name]
     axis.set_title(title)
     axis.set_ylabel("contracts per replication")
@@ -99,34 +118,52 @@ def plot_leverage(yearly: pd.DataFrame, states: list[str], path: Path) -> None:
     _finish(figure, path, yearly)
 
 
-def plot_world_map(contracts: pd.DataFrame, providers: list[str],
-                   centroids: dict[str, tuple[float, float]], path: Path,
-                   blocs: dict[str, str] | None = None) -> None:
-    """Each country coloured by its dominant provider over the run.
+def plot_world_map(
+    contracts: pd.DataFrame,
+    providers: list[str],
+    centroids: dict[str, tuple[float, float]],
+    path: Path,
+    blocs: dict[str, str],
+    replications: int,
+) -> None:
+    """Each country coloured by its dominant provider over the run, with ``path``'s CSV beside it.
 
     In each replication a country's dominant provider is the one awarded the most contract
-    value there over the whole run, or "no bloc dominates" if, with ``blocs`` (state -> bloc),
-    no bloc's providers won a majority of it; the map shows the label of most replications.
+    value there over the whole run, or "no bloc dominates" if no bloc's providers (``blocs``:
+    state -> bloc) won a majority of it; the map shows the label of most replications, pale
+    where its bloc holds under ``STRONG_SHARE`` of the value on average, hatched where it leads
+    in under ``CONSISTENT_SHARE`` of the replications. ``world_map.csv`` (same stem) gives each
+    country's label, consistency and strength with its 5-95 % spread across replications.
     """
     value = contracts.groupby(["replication", "country", "provider"])["value_usd_m"].sum()
-    if blocs:
-        bloc_of = {provider: blocs[state] for provider, state
-                   in zip(contracts["provider"], contracts["provider_state"], strict=True)}
-        leaders = value.groupby(["replication", "country"]).agg(
-            lambda amounts: dominant_label(dict(zip(amounts.index.get_level_values("provider"),
-                                                    amounts, strict=True)), bloc_of))
-    else:
-        leaders = value.groupby(["replication", "country"]).idxmax().map(lambda key: key[2])
-    # The most frequent leader; on a tie, the one that leads first (as value_counts orders).
-    dominant = {country: Counter(names).most_common(1)[0][0]
-                for country, names in leaders.groupby("country")}
-    figure, axes = plt.subplots(figsize=(10, 5.4))
-    handles = draw_dominance_map(axes, dominant, providers, centroids)
+    bloc_of = {
+        provider: blocs[state]
+        for provider, state in zip(contracts["provider"], contracts["provider_state"], strict=True)
+    }
+    dominance = dominance_by_country(value, bloc_of, replications)
+    dominance.round(4).to_csv(path.with_suffix(".csv"))
+    figure, axes = plt.subplots(figsize=(10, 5.6))
+    handles = draw_dominance_map(
+        axes,
+        dominance["dominant"].to_dict(),
+        providers,
+        centroids,
+        strength=dominance["strength"].to_dict(),
+        consistency=dominance["consistency"].to_dict(),
+    )
     start, end = int(contracts["year"].min()), int(contracts["year"].max())
-    axes.set_title(f"Dominant provider by country, contracts {start}-{end} (most value, or no "
-                   "bloc with a majority; the label of most replications)", fontsize=10)
-    figure.legend(handles=handles, loc="lower center", ncols=(len(handles) + 1) // 2,
-                  fontsize=8, frameon=False)
+    axes.set_title(
+        f"Dominant provider by country, contracts {start}-{end} (most value, or no "
+        f"bloc with a majority; the label of most of {replications} replications)",
+        fontsize=10,
+    )
+    figure.legend(
+        handles=handles,
+        loc="lower center",
+        ncols=(len(handles) + 2) // 3,
+        fontsize=8,
+        frameon=False,
+    )
     figure.subplots_adjust(**MARGINS["map"])
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -140,19 +177,39 @@ def _finish(figure, path: Path, yearly: pd.DataFrame) -> None:
     plt.close(figure)
 
 
-def write_figures(folder: Path, contracts: pd.DataFrame, yearly: pd.DataFrame,
-                  providers: list[str], states: list[str],
-                  centroids: dict[str, tuple[float, float]],
-                  blocs: dict[str, str] | None = None) -> None:
+def write_figures(
+    folder: Path,
+    contracts: pd.DataFrame,
+    yearly: pd.DataFrame,
+    providers: list[str],
+    states: list[str],
+    centroids: dict[str, tuple[float, float]],
+    blocs: dict[str, str],
+) -> None:
     """All the run's figures into ``folder`` (``blocs``: state -> bloc, for the map)."""
     folder.mkdir()
     replications = int(yearly["replication"].nunique())
     plot_market_share(yearly, providers, folder / "market_share.png")
-    plot_deals_by_group(contracts, providers, "region", REGIONS, "Contracts by region",
-                        folder / "deals_by_region.png", replications)
-    plot_deals_by_group(contracts, providers, "fh_status", FH_STATUSES,
-                        "Contracts by Freedom House status", folder / "deals_by_freedom_status.png",
-                        replications)
+    plot_deals_by_group(
+        contracts,
+        providers,
+        "region",
+        REGIONS,
+        "Contracts by region",
+        folder / "deals_by_region.png",
+        replications,
+    )
+    plot_deals_by_group(
+        contracts,
+        providers,
+        "fh_status",
+        FH_STATUSES,
+        "Contracts by Freedom House status",
+        folder / "deals_by_freedom_status.png",
+        replications,
+    )
     plot_leverage(yearly, states, folder / "leverage.png")
     if len(contracts):
-        plot_world_map(contracts, providers, centroids, folder / "world_map.png", blocs)
+        plot_world_map(
+            contracts, providers, centroids, folder / "world_map.png", blocs, replications
+        )

@@ -1,5 +1,5 @@
-"""Model 2.0 mechanisms (issue 9, items 3, 4, 5, 6, 8, 11): hand-worked arithmetic and the
-baseline checks the issue asks for.
+"""Model 2.0 mechanisms (issue 9, items 3, 4, 5, 6, 8, 11, and the results map): hand-worked
+arithmetic and the baseline checks the issue asks for.
 
 The pure functions are checked against values worked by hand; the model checks run the baseline
 on a few seeds (a run takes well under a second).
@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import run_cli
+from matplotlib.colors import to_rgba
 
+from sim.country_panel import load_panel
 from sim.market.choice import logit_probabilities, nested_logit_probabilities
 from sim.market.coercion import (
     chance_compliance_probability,
@@ -32,9 +35,19 @@ from sim.market.financing import (
     invest_capacity,
 )
 from sim.model import BASELINE, CloudRaceModel, CloudRaceScenario
+from sim.palette import provider_colour
+from sim.plots import plot_world_map
 from sim.scenario import load_scenario
 from sim.schema import INCOME_GROUPS
-from sim.worldmap import NO_BLOC, dominant_label
+from sim.worldmap import (
+    NO_BLOC,
+    NO_BLOC_COLOUR,
+    NO_CONTRACT,
+    PALE,
+    country_outlines,
+    dominant_label,
+    draw_dominance_map,
+)
 
 # --- item 3: financing instruments and the discount convention ------------------------------
 
@@ -146,6 +159,31 @@ def test_development_finance_lowers_us_costs_without_lending_to_governments():
     assert sum(g.debt.get("US", 0.0) for g in with_finance.governments) == 0.0
 
 
+# --- item 9: the hardware fall-off against the record ---------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tenders.hardware_internet_falloff (0.9) has no source and no calibration yet: with "
+    "it about a third of Huawei's deals to April 2021 bundle hardware; a fall-off near 0 gives "
+    "the record's 60 % (issue 9 item 9; a target for the inference issue)",
+)
+def test_huaweis_deals_bundle_hard_infrastructure_as_often_as_the_record(baseline_runs):
+    # CSIS 2021: Huawei "usually packages the delivery of hard infrastructure with services (60
+    # percent of deals)", of 70 deals 2006 - April 2021; a binomial 90 % band on 70 deals is
+    # about +-10 points.
+    deals = [
+        contract
+        for model in baseline_runs
+        for contract in model.contracts
+        if contract.provider.name == "Huawei"
+        and contract.start < 2021.33
+        and not contract.tender.renewal
+    ]
+    bundled = sum(contract.bid.bundled for contract in deals) / len(deals)
+    assert 0.5 <= bundled <= 0.7
+
+
 # --- item 4: entry that is not a knife edge --------------------------------------------------
 
 
@@ -161,6 +199,8 @@ def test_entry_probability_is_the_chance_the_drawn_bid_cost_is_below_the_value()
 
 
 def test_every_provider_bids_in_every_income_group_in_some_tenders(tmp_path, capsys):
+    # Read from `cloudrace run ... --tenders`: every bid of every tender, each tender placed in
+    # its country's income group in the year it was held (the dated panel, as the model reads it).
     out = tmp_path / "tenders"
     result = run_cli(
         ["run", str(BASELINE), "-n", "1", "-q", "--no-figures", "--tenders", "--out", str(out)],
@@ -168,9 +208,11 @@ def test_every_provider_bids_in_every_income_group_in_some_tenders(tmp_path, cap
     )
     assert result.code == 0, result.err
     tenders = pd.read_csv(out / "tenders.csv")
-    countries = pd.read_csv(out / "contracts.csv")[["country", "income_group"]]
-    groups = dict(zip(countries["country"], countries["income_group"], strict=False))
-    tenders["income_group"] = tenders["country"].map(groups)
+    panel = load_panel()
+    tenders["income_group"] = [
+        panel.value(iso3, "income_group", time)
+        for iso3, time in zip(tenders["country"], tenders["time"], strict=True)
+    ]
     bids = tenders[tenders["provider"].notna()].groupby(["provider", "income_group"]).size()
     for provider in ("Huawei", "Alibaba", "AWS", "Microsoft", "Other"):
         for group in INCOME_GROUPS:
@@ -314,3 +356,62 @@ def test_shares_include_the_other_suppliers_and_the_map_can_show_no_bloc(baselin
         )
         == NO_BLOC
     )
+
+
+def _map_contracts() -> pd.DataFrame:
+    """Three replications' contracts: Other leads India, no bloc has Brazil, Huawei holds Ghana
+    weakly (60 % of the value) and Kenya in one replication of three."""
+    rows = []
+    for replication in range(3):
+        rows += [
+            (replication, "IND", "Other", "Others", 80.0),
+            (replication, "IND", "Huawei", "China", 20.0),
+            (replication, "BRA", "Huawei", "China", 45.0),
+            (replication, "BRA", "AWS", "US", 40.0),
+            (replication, "BRA", "Other", "Others", 15.0),
+            (replication, "GHA", "Huawei", "China", 60.0),
+            (replication, "GHA", "AWS", "US", 40.0),
+        ]
+    rows.append((0, "KEN", "Huawei", "China", 10.0))
+    frame = pd.DataFrame(
+        rows, columns=["replication", "country", "provider", "provider_state", "value_usd_m"]
+    )
+    return frame.assign(year=2020)
+
+
+def test_the_results_map_draws_other_leading_no_bloc_weak_and_unsettled_countries(tmp_path):
+    providers = ["Huawei", "Alibaba", "AWS", "Microsoft", "Other"]
+    centroids = {iso3: (0.0, 0.0) for iso3 in ("IND", "BRA", "GHA", "KEN", "NGA")}
+    blocs = {"China": "china", "US": "west", "Others": "none"}
+    plot_world_map(_map_contracts(), providers, centroids, tmp_path / "world_map.png", blocs, 3)
+    assert (tmp_path / "world_map.png").stat().st_size > 0
+    table = pd.read_csv(tmp_path / "world_map.csv", index_col="country")
+    assert table.loc["IND", "dominant"] == "Other" and table.loc["IND", "strength"] == 0.8
+    assert table.loc["BRA", "dominant"] == NO_BLOC and table.loc["BRA", "strength"] == 0.45
+    assert table.loc["GHA", "dominant"] == "Huawei" and table.loc["GHA", "strength"] == 0.6
+    assert table.loc["KEN", "replications_leading"] == 1
+    assert table.loc["KEN", "consistency"] == pytest.approx(1 / 3, abs=1e-4)
+    assert "NGA" not in table.index  # modelled, no contract
+
+    figure, axes = plt.subplots()
+    draw_dominance_map(
+        axes,
+        table["dominant"].to_dict(),
+        providers,
+        centroids,
+        strength=table["strength"].to_dict(),
+        consistency=table["consistency"].to_dict(),
+    )
+    faces, start, first_ring = axes.collections[0].get_facecolors(), 0, {}
+    for iso3, rings in country_outlines().items():
+        first_ring[iso3] = start
+        start += len(rings)
+    drawn = {iso3: tuple(faces[first_ring[iso3]]) for iso3 in ("IND", "BRA", "GHA", "KEN", "NGA")}
+    plt.close(figure)
+    assert drawn["IND"] == pytest.approx(to_rgba(provider_colour("Other")))
+    assert drawn["BRA"] == pytest.approx(to_rgba(NO_BLOC_COLOUR))
+    assert drawn["GHA"] == pytest.approx(to_rgba(provider_colour("Huawei"), PALE))
+    assert drawn["KEN"] == pytest.approx(to_rgba(provider_colour("Huawei")))
+    assert drawn["NGA"] == pytest.approx(to_rgba(NO_CONTRACT))
+    hatched = axes.collections[1].get_paths()
+    assert len(hatched) == len(country_outlines()["KEN"])  # only Kenya is unsettled

@@ -74,7 +74,8 @@ def test_assumptions_awaiting_a_prior_leave_out_calibrated_and_inert_ones(
     baseline, register, calibrated
 ) -> None:
     awaiting = awaiting_prior(baseline, register, calibrated)
-    assert "tenders.hardware_internet_falloff" in awaiting and "bidding.risk_cost" in awaiting
+    assert "tenders.hardware_internet_falloff" in awaiting
+    assert "bidding.risk_cost" not in awaiting  # read only by the knife-edge switch
     assert "demand.tender_rate" not in awaiting
     assert "states.US.reactive.effort_multiplier" not in awaiting
     assert all(entry_for(key, register).basis == "assumption" for key in awaiting)
