@@ -8,6 +8,8 @@ on a few seeds (a run takes well under a second).
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -415,3 +417,96 @@ def test_the_results_map_draws_other_leading_no_bloc_weak_and_unsettled_countrie
     assert drawn["NGA"] == pytest.approx(to_rgba(NO_CONTRACT))
     hatched = axes.collections[1].get_paths()
     assert len(hatched) == len(country_outlines()["KEN"])  # only Kenya is unsettled
+
+
+# --- docs/ODD.md: each Model 2.0 submodel with its equations, sources and numbers ------------
+
+ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+
+SUBMODELS = {
+    # submodel: (a passage of its description, its equation as written, its source, its code)
+    "eligibility": ("### Bars", "may_borrow_from", "sim/data/eligibility.csv", "update_bars"),
+    "dated data": (
+        "**The dated country data.**",
+        "carried\n  from the latest earlier record year",
+        "OGHIST",
+        "sim.country_panel",
+    ),
+    "export credit": (
+        "**OECD Arrangement terms.**",
+        "L = coverage_S * price",
+        "TAD/PG(2023)7",
+        "sim.market.financing.cirr",
+    ),
+    "development finance": (
+        "**Development finance to providers.**",
+        "d_r = max_cost_discount * (1 - exp(-capacity_r / capacity_scale_usd_m))",
+        "Africa Data Centres",
+        "invest_development_finance",
+    ),
+    "discount rate": (
+        "The discount rate is a convention",
+        "GE = 1 - sum_j payment_j / (1 + delta) ** (j / n)",
+        "Unification of Discount Rates",
+        "choice.grant_discount",
+    ),
+    "stochastic entry": (
+        "**Whether to bid: entry with a bid-preparation cost**",
+        "K = K_bar * exp(sigma * z - sigma^2 / 2)",
+        "Levin & Smith 1994",
+        "sim/market/entry.py",
+    ),
+    "nested logit": (
+        "**nested logit**",
+        "P_i = exp(V_i / lambda_k) * I_k ** (lambda_k - 1) / sum_l I_l ** lambda_l",
+        "Train\n2009",
+        "nested_logit_probabilities",
+    ),
+    "export controls counted once": (
+        "**Counted once**",
+        "pre(t) = observed(t) / prod_{controls c with start_c <= t} (1 - capability_loss_c)",
+        "issue 9 item 6",
+        "pre_control_path",
+    ),
+    "alignment restoring force": (
+        "**Alignment.**",
+        "A <- clip(A + governments.alignment_restoring_rate * (anchor(t) - A)",
+        "Bailey, Strezhnev & Voeten 2017",
+        "tools/build_country_years.py",
+    ),
+    "coercion as a decision": (
+        "*Coercion as a decision*",
+        "P(comply) = 1 / (1 + exp(-(D - C) / choice.scale))",
+        "Clayton, Maggiori & Schreger 2023",
+        "coercion.rule: chance",
+    ),
+    "other suppliers": (
+        "### Other suppliers",
+        "providers.<name>.market_size_quality * ln(GDP_g / demand.reference_gdp_usd_bn)",
+        "sim/data/data_localisation.csv",
+        "Provider.quality_for",
+    ),
+}
+
+
+@pytest.mark.parametrize("submodel", sorted(SUBMODELS))
+def test_the_odd_describes_each_model_2_submodel(submodel):
+    text = ODD.read_text(encoding="utf-8")
+    for passage in SUBMODELS[submodel]:
+        assert passage in text, (submodel, passage)
+
+
+def test_the_odds_grant_elements_are_the_codes():
+    # docs/ODD.md, Financing: "GE = 0.275 at 5 %, 0.405 at 7 %, 0.506 at 9 % and 0.548 at 10 %"
+    # for China's terms, and about 0.15 and -0.01 for US EXIM's at a 1.9 % and 5.1 % CIRR.
+    text = " ".join(ODD.read_text(encoding="utf-8").split())
+    china = re.search(
+        r"give GE = ([\d.]+) at 5 %, ([\d.]+) at 7 %, ([\d.]+) at 9 % and ([\d.]+) at 10 %", text
+    )
+    assert china, "the ODD no longer quotes China's grant elements"
+    for quoted, rate in zip(china.groups(), (0.05, 0.07, 0.09, 0.10), strict=True):
+        assert float(quoted) == round(grant_element(0.02, 20, 5, rate), 3)
+    us = re.search(r"about ([\d.]+) at a 1\.9 % CIRR and (-?[\d.]+) at 5\.1 %", text)
+    assert us, "the ODD no longer quotes US EXIM's grant elements"
+    for quoted, rate in zip(us.groups(), (0.019, 0.051), strict=True):
+        assert float(quoted) == round(grant_element(rate, 10.5, 0.5, 0.05, 2), 2)
