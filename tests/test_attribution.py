@@ -232,6 +232,7 @@ def test_attribute_writes_the_decomposition(tmp_path, capsys) -> None:
     text = page.read_text()
     assert text.startswith("# Calibration\n\nProse.") and text.endswith(f"{DOCS_END}\n\nAfter.\n")
     assert "stale" not in text and "China financing" in docs_block(text)
+    assert f"at commit {manifest['git_commit']}." in docs_block(text)  # which code ran
     assert docs_are_current(page)
     page.write_text(text.replace("China financing", "China lending", 1))
     assert not docs_are_current(page)
