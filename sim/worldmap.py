@@ -7,8 +7,8 @@ dots at their centroids. Used by the results figures and by the classroom app.
 
 Over several replications a country's colour is the label that leads in most of them;
 ``dominance_by_country`` also says how consistent that label is (the share of replications in
-which it leads) and how strong (the share of the country's contract value its bloc holds), and
-the map draws weak dominance pale and inconsistent dominance hatched.
+which its bloc leads) and how strong (the share of the country's contract value its bloc
+holds), and the map draws weak dominance pale and inconsistent dominance hatched.
 """
 
 from __future__ import annotations
@@ -32,17 +32,20 @@ NO_CONTRACT = "#d5d8dc"
 NOT_MODELLED = "#f4f6f7"
 NO_BLOC = "no bloc dominates"
 NO_BLOC_COLOUR = "#b7950b"
+MAJORITY = 0.5
+"""A bloc dominates a country when it holds more than this share of the value."""
 STRONG_SHARE = 0.75
 """A bloc holding at least this mean share of a country's contract value is drawn solid;
 below it (but a majority) pale. A presentation threshold, not a model parameter."""
 CONSISTENT_SHARE = 2 / 3
-"""A label leading in fewer than this share of replications is drawn hatched (presentation)."""
+"""A label whose bloc leads in fewer than this share of replications is drawn hatched
+(presentation)."""
 PALE = 0.45
 """Opacity of a pale (weakly dominated) country over the white background."""
 
 
 def dominant_label(
-    installed: Mapping[str, float], bloc_of: Mapping[str, str], majority: float = 0.5
+    installed: Mapping[str, float], bloc_of: Mapping[str, str], majority: float = MAJORITY
 ) -> str:
     """The provider with the largest installed base, or ``NO_BLOC`` if no bloc holds a majority.
 
@@ -72,11 +75,15 @@ def dominance_by_country(
     replication with no contract in a country is one in which no label leads there).
 
     Returns one row per country (index ``country``) with ``dominant`` (the ``dominant_label``
-    of most replications; on a tie the one that leads first), ``replications_leading`` and
-    ``consistency`` (that count over ``replications``), and ``strength``: the mean, over the
-    replications with contracts there, of the share of the value held by the dominant label's
-    bloc (by the largest bloc where no bloc dominates), with ``strength_p05``/``strength_p95``,
-    the 5-95 % spread of that share across those replications.
+    of most replications; on a tie the one that leads first), ``replications_leading`` (the
+    replications of which it is the label), ``bloc_leading`` (those in which its bloc holds a
+    majority of the value; where no bloc dominates, those in which none does), ``consistency``
+    (``bloc_leading`` over ``replications``: a country whose Chinese majority goes to Huawei in
+    some replications and to Alibaba in others is consistently Chinese), and ``strength``: the
+    mean, over the replications with contracts there, of the share of the value held by the
+    dominant label's bloc (by the largest bloc where no bloc dominates), with
+    ``strength_p05``/``strength_p95``, the 5-95 % spread of that share across those
+    replications.
     """
     frame = value.rename("value").reset_index()
     frame["bloc"] = frame["provider"].map(bloc_of)
@@ -98,10 +105,12 @@ def dominance_by_country(
         dominant, leading = Counter(names).most_common(1)[0]
         shares = bloc_share.xs(country, level="country")
         held = shares.max(axis=1) if dominant == NO_BLOC else shares[bloc_of[dominant]]
+        bloc_leading = leading if dominant == NO_BLOC else int((held > MAJORITY).sum())
         rows[country] = {
             "dominant": dominant,
             "replications_leading": leading,
-            "consistency": leading / replications,
+            "bloc_leading": bloc_leading,
+            "consistency": bloc_leading / replications,
             "strength": held.mean(),
             "strength_p05": held.quantile(0.05),
             "strength_p95": held.quantile(0.95),
@@ -177,8 +186,8 @@ def draw_dominance_map(
     modelled country to its (lon, lat), used to draw countries too small for an outline and to
     tell "no contract yet" from "not in the model". With ``strength`` (ISO3 -> share of value
     held by the dominant bloc) weak dominance is pale; with ``consistency`` (ISO3 -> share of
-    replications in which the label leads) a label leading in fewer than ``CONSISTENT_SHARE``
-    of them is hatched.
+    replications in which the label's bloc leads) a label whose bloc leads in fewer than
+    ``CONSISTENT_SHARE`` of them is hatched.
     """
     fills = country_fills(dominant, providers, centroids, strength)
     unsettled = {iso3 for iso3, share in (consistency or {}).items() if share < CONSISTENT_SHARE}
@@ -232,7 +241,7 @@ def draw_dominance_map(
                 facecolor="white",
                 edgecolor="0.25",
                 hatch="////",
-                label=f"hatched: leads in < {CONSISTENT_SHARE:.0%} of replications",
+                label=f"hatched: bloc leads in < {CONSISTENT_SHARE:.0%} of replications",
             )
         )
     return handles

@@ -362,7 +362,8 @@ def test_shares_include_the_other_suppliers_and_the_map_can_show_no_bloc(baselin
 
 def _map_contracts() -> pd.DataFrame:
     """Three replications' contracts: Other leads India, no bloc has Brazil, Huawei holds Ghana
-    weakly (60 % of the value) and Kenya in one replication of three."""
+    weakly (60 % of the value) and Kenya in one replication of three; Zambia is Chinese in every
+    replication, Huawei's in one and Alibaba's in two."""
     rows = []
     for replication in range(3):
         rows += [
@@ -375,6 +376,12 @@ def _map_contracts() -> pd.DataFrame:
             (replication, "GHA", "AWS", "US", 40.0),
         ]
     rows.append((0, "KEN", "Huawei", "China", 10.0))
+    rows += [(0, "ZMB", "Huawei", "China", 90.0), (1, "ZMB", "Alibaba", "China", 90.0)]
+    rows += [(2, "ZMB", "Alibaba", "China", 80.0)]
+    rows += [
+        (replication, "ZMB", "AWS", "US", 10.0 + 10.0 * (replication == 2))
+        for replication in range(3)
+    ]
     frame = pd.DataFrame(
         rows, columns=["replication", "country", "provider", "provider_state", "value_usd_m"]
     )
@@ -383,7 +390,7 @@ def _map_contracts() -> pd.DataFrame:
 
 def test_the_results_map_draws_other_leading_no_bloc_weak_and_unsettled_countries(tmp_path):
     providers = ["Huawei", "Alibaba", "AWS", "Microsoft", "Other"]
-    centroids = {iso3: (0.0, 0.0) for iso3 in ("IND", "BRA", "GHA", "KEN", "NGA")}
+    centroids = {iso3: (0.0, 0.0) for iso3 in ("IND", "BRA", "GHA", "KEN", "ZMB", "NGA")}
     blocs = {"China": "china", "US": "west", "Others": "none"}
     plot_world_map(_map_contracts(), providers, centroids, tmp_path / "world_map.png", blocs, 3)
     assert (tmp_path / "world_map.png").stat().st_size > 0
@@ -393,6 +400,10 @@ def test_the_results_map_draws_other_leading_no_bloc_weak_and_unsettled_countrie
     assert table.loc["GHA", "dominant"] == "Huawei" and table.loc["GHA", "strength"] == 0.6
     assert table.loc["KEN", "replications_leading"] == 1
     assert table.loc["KEN", "consistency"] == pytest.approx(1 / 3, abs=1e-4)
+    assert (
+        table.loc["ZMB", "dominant"] == "Alibaba" and table.loc["ZMB", "replications_leading"] == 2
+    )
+    assert table.loc["ZMB", "bloc_leading"] == 3 and table.loc["ZMB", "consistency"] == 1.0
     assert "NGA" not in table.index  # modelled, no contract
 
     figure, axes = plt.subplots()
@@ -408,15 +419,16 @@ def test_the_results_map_draws_other_leading_no_bloc_weak_and_unsettled_countrie
     for iso3, rings in country_outlines().items():
         first_ring[iso3] = start
         start += len(rings)
-    drawn = {iso3: tuple(faces[first_ring[iso3]]) for iso3 in ("IND", "BRA", "GHA", "KEN", "NGA")}
+    drawn = {iso3: tuple(faces[first_ring[iso3]]) for iso3 in centroids}
     plt.close(figure)
     assert drawn["IND"] == pytest.approx(to_rgba(provider_colour("Other")))
     assert drawn["BRA"] == pytest.approx(to_rgba(NO_BLOC_COLOUR))
     assert drawn["GHA"] == pytest.approx(to_rgba(provider_colour("Huawei"), PALE))
     assert drawn["KEN"] == pytest.approx(to_rgba(provider_colour("Huawei")))
+    assert drawn["ZMB"] == pytest.approx(to_rgba(provider_colour("Alibaba")))
     assert drawn["NGA"] == pytest.approx(to_rgba(NO_CONTRACT))
     hatched = axes.collections[1].get_paths()
-    assert len(hatched) == len(country_outlines()["KEN"])  # only Kenya is unsettled
+    assert len(hatched) == len(country_outlines()["KEN"])  # only Kenya is unsettled, not Zambia
 
 
 # --- docs/ODD.md: each Model 2.0 submodel with its equations, sources and numbers ------------
