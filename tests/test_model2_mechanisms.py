@@ -295,6 +295,17 @@ def test_huaweis_pre_control_path_times_the_controls_is_the_observed_path():
     assert control_factor(controls, 2030.0) == pytest.approx(0.95 * 0.95 * 0.92)
 
 
+def test_the_baseline_page_shows_the_observed_path_after_the_controls():
+    """docs/baseline.md says its derived capabilities after the controls are the observed path."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "baseline.md").read_text("utf-8")
+    for year in (2021, 2025):
+        row = re.search(
+            rf"\| Huawei's capability in {year} after the controls \| ([0-9.]+) \|", page
+        )
+        assert row, year
+        assert float(row.group(1)) == pytest.approx(step_value(OBSERVED_HUAWEI, year), abs=5e-4)
+
+
 # --- item 8: coercion as a decision ---------------------------------------------------------
 
 
