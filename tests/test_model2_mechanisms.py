@@ -19,7 +19,7 @@ from conftest import run_cli
 from matplotlib.colors import to_rgba
 
 from sim.country_panel import load_panel
-from sim.market.choice import logit_probabilities, nested_logit_probabilities
+from sim.market.choice import logit_probabilities, nested_logit_probabilities, unfunded_share
 from sim.market.coercion import (
     chance_compliance_probability,
     compliance_probability,
@@ -126,6 +126,48 @@ def run(
 @pytest.fixture(scope="module")
 def baseline_runs() -> list[CloudRaceModel]:
     return [run(seed=seed, record_tenders=True) for seed in range(3)]
+
+
+def test_a_chinese_loan_counts_more_as_cash_now_than_as_a_grant_and_the_budget_binds(
+    baseline_runs,
+):
+    """docs/baseline.md's decomposition: why the discount convention hardly moves the effect."""
+    for model in baseline_runs:
+        china = model.states["China"]
+        chinese = {p.name for p in model.providers if p.home is china}
+        financed = [
+            row
+            for row in model.tender_log
+            if row["time"] >= 2022 and row["provider"] in chinese and row["loan_usd_m"] > 0.0
+        ]
+        weights, grant = model.choice_weights, china.grant_element_for("Low")
+        grant_term = np.mean(
+            [weights.cost * grant * row["loan_usd_m"] / row["value_usd_m"] for row in financed]
+        )
+        unfunded_term = np.mean(
+            [
+                weights.liquidity
+                * (
+                    unfunded_share(
+                        row["price_usd_m"], 0.0, row["value_usd_m"], row["financing_need"]
+                    )
+                    - unfunded_share(
+                        row["price_usd_m"],
+                        row["loan_usd_m"],
+                        row["value_usd_m"],
+                        row["financing_need"],
+                    )
+                )
+                for row in financed
+            ]
+        )
+        assert unfunded_term > 3 * grant_term > 0.0
+        lent = sum(
+            c.bid.loan
+            for c in model.contracts
+            if c.start >= 2022 and c.bid.financing_state is china
+        )
+        assert lent > 0.9 * 14 * china.financing_budget_usd_m  # 2022-2035: nearly all of it
 
 
 def test_governments_owe_more_to_chinese_than_to_us_lenders_in_2035(baseline_runs):
