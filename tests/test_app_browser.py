@@ -33,6 +33,7 @@ from sim.app.app import SAVE_LABEL
 from sim.app.assets import cache_dir, missing_packages
 from sim.app.charts import milestone_markers
 from sim.app.classroom import Levers
+from sim.app.debrief import headline
 from sim.app.runs import RunKey, get_run
 from sim.app.story import run_events
 
@@ -62,6 +63,7 @@ PIXEL_TOLERANCE = 48
 MAP_PIXELS_CLOSE = 0.97
 """Share of the map's pixels in the saved picture that must match the screenshot."""
 MAP_MEAN_DIFFERENCE = 6.0
+SCROLLED_PX = 120
 """Largest mean channel difference between the saved map and the screenshot's."""
 LOAN_LESSON = "2. The loan that wins the tender"
 FORK_STEP = 10
@@ -303,6 +305,13 @@ def test_a_lever_change_keeps_the_ghost_and_the_same_random_history(page, tmp_pa
     page.locator(".cloudrace-notice", has_text="From 2016 on: China's loans × 0").wait_for()
     step(page, 6)
     assert page.locator(".cloudrace-focus polyline.ghost").count() == 4
+    # the screen shows the engine's replay of the lesson forked at the change, same seed
+    base = RunKey(LOAN_LESSON, 1, ((0, Levers()),))
+    forked = base.changed_at(FORK_STEP, Levers(china_financing=0.0))
+    strip = page.locator(".cloudrace-headline").inner_text()
+    for _, items in headline(get_run(forked), FORK_STEP + 6, get_run(base)):
+        for state, now, before in items:
+            assert f"{state} {now} (before {before})" in strip, strip
     for label in ("Huawei", "Alibaba", "AWS + Microsoft", "put off"):
         current, ghost = _points(page, "current", label), _points(page, "ghost", label)
         assert current[:FORK_STEP] == ghost[:FORK_STEP], f"{label}: history differs"
@@ -346,22 +355,24 @@ def test_the_debrief_saves_the_screen_as_the_class_sees_it_and_the_numbers(
     page.locator(".cloudrace-debrief", has_text="Governments dependent on China").wait_for()
     assert inside_screen(page, ".cloudrace-debrief table")
     assert inside_screen(page, ".cloudrace-map svg")
-    map_box = page.locator(".cloudrace-map svg").bounding_box()
-    with Image.open(io.BytesIO(page.screenshot())) as seen:  # the same moment, by Playwright
-        seen_map = region(seen, map_box)
-    before = saved_folders(save_root)
-    for _ in range(2):
+    initially = saved_folders(save_root)
+    before = set(initially)
+    for scroll in (0, SCROLLED_PX):  # as the page first shows, then scrolled down a little
+        if scroll:
+            page.mouse.move(900, 400)
+            page.mouse.wheel(0, scroll)
+            page.wait_for_timeout(500)
+        map_box = page.locator(".cloudrace-map svg").bounding_box()
+        with Image.open(io.BytesIO(page.screenshot())) as seen:  # this moment, by Playwright
+            seen_map = region(seen, map_box)
         count = len(saved_folders(save_root))
         page.get_by_role("button", name=SAVE_LABEL).click()
         deadline = time.monotonic() + 60
         while len(saved_folders(save_root)) == count:
             assert time.monotonic() < deadline, "nothing saved"
             time.sleep(0.1)
-        page.locator(".cloudrace-saved", has_text="Saved in").wait_for()
-    page.screenshot(path=screenshot_dir(tmp_path) / "app-debrief.png")
-    saved = sorted(saved_folders(save_root) - before)
-    assert len(saved) == 2, "the second save must not overwrite the first"
-    for folder in saved:
+        (folder,) = saved_folders(save_root) - before
+        before.add(folder)
         with Image.open(folder / "class-run.png") as picture:
             assert picture.size == (PROJECTOR["width"], PROJECTOR["height"])
             pixels = np.asarray(picture.convert("RGB"), dtype=int)
@@ -371,6 +382,13 @@ def test_the_debrief_saves_the_screen_as_the_class_sees_it_and_the_numbers(
         assert difference.mean() < MAP_MEAN_DIFFERENCE, f"map differs: {difference.mean():.1f}"
         close = (difference.max(axis=2) <= PIXEL_TOLERANCE).mean()
         assert close > MAP_PIXELS_CLOSE, f"only {close:.1%} of the map's pixels match"
+    page.mouse.wheel(0, -SCROLLED_PX)
+    page.locator(".cloudrace-saved", has_text="Saved in").wait_for()
+    page.wait_for_timeout(500)
+    page.screenshot(path=screenshot_dir(tmp_path) / "app-debrief.png")
+    saved = sorted(before - initially)
+    assert len(saved) == 2, "the second save must not overwrite the first"
+    for folder in saved:
         with (folder / "numbers.csv").open() as handle:
             rows = list(csv.DictReader(handle))
         assert [row["year"] for row in rows if row["run"] == "this run"] == [

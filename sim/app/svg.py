@@ -115,7 +115,7 @@ def line_chart(chart: Chart, width: int = 760, height: int = 300) -> str:
         parts.append(
             f'<text x="{legend_x + 28}" y="44" font-size="{FONT}">{_esc(line.label)}</text>'
         )
-        legend_x += 36 + 10 * len(line.label)
+        legend_x += 40 + 11 * len(line.label)
     if any(line.ghost for line in chart.lines):
         parts.append(
             f'<line x1="{legend_x}" y1="39" x2="{legend_x + 26}" y2="39" '
