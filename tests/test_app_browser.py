@@ -3,10 +3,12 @@
 One server (on a free port, the front-end files from the local cache, nothing from the internet)
 and one Chromium, driven by Playwright through its path, serve every test of this module; each
 test opens its own tab at 1366 x 768, a classroom projector. The tests check projector mode (the
-lesson card, the year, the map, the headline and the lesson's chart inside the screen, text of
-at least 18 px, no developer controls), a lever change (the ghost run on the chart, the same
-random history up to the change), the debrief's saved picture and numbers, and the milestones on
-the time axis. A front-end file the server cannot serve arrives as an HTTP error, so any
+lesson card, the year, the map, the headline and the lesson's chart inside the screen, every
+text node of the page drawn at 18 px or more, SVG text with its scale, no developer controls), a
+lever change (the ghost run on the chart, the same random history up to the change, the headline
+of the engine's forked run), the debrief's saved picture (taken by the browser: the window's
+size, not blank, its map matching a Playwright screenshot of the same moment) and numbers, and
+the milestones on the time axis. A front-end file the server cannot serve arrives as an HTTP error, so any
 response >= 400 fails the test.
 
 Screenshots go to the test's temporary folder, or to ``$CLOUDRACE_SCREENSHOT_DIR``
