@@ -377,7 +377,7 @@ def Page() -> None:
                 classes=["cloudrace-lesson-select"],
             )
             solara.Button(
-                "❚❚ Pause" if playing.value else "▶ Play",
+                "❚❚ Pause" if playing.value and not at_end else "▶ Play",
                 color="primary",
                 on_click=lambda: playing.set(not playing.value),
                 disabled=at_end,
