@@ -8,8 +8,8 @@ text node of the page drawn at 18 px or more, SVG text with its scale, no develo
 lever change (the ghost run on the chart, the same random history up to the change, the headline
 of the engine's forked run), the debrief's saved picture (taken by the browser: the window's
 size, not blank, its map matching a Playwright screenshot of the same moment) and numbers, and
-the milestones on the time axis. A front-end file the server cannot serve arrives as an HTTP error, so any
-response >= 400 fails the test.
+the milestones on the time axis. A front-end file the server cannot serve arrives as an HTTP
+error, so any response >= 400 fails the test.
 
 Screenshots go to the test's temporary folder, or to ``$CLOUDRACE_SCREENSHOT_DIR``
 (``CLOUDRACE_SCREENSHOT_DIR=docs/images`` refreshes the documentation's ``app-*.png``).
