@@ -7,15 +7,18 @@ pieces, by CSS class).
 
 from __future__ import annotations
 
+import base64
 import csv
+import io
 from pathlib import Path
 
 import ipyvuetify as v
 import ipywidgets
 import pytest
 import solara
+from PIL import Image
 
-from sim.app.app import Page
+from sim.app.app import SAVE_LABEL, Page
 from sim.app.classroom import Levers
 from sim.app.runs import RunKey, get_run
 
@@ -69,12 +72,19 @@ def all_text(context) -> str:
     return " ".join(parts)
 
 
+def screen_png(width: int, height: int) -> str:
+    """A PNG data URL of ``width`` x ``height``, as the browser's capture sends it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "#2874a6").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def press(context, label: str) -> None:
     context.find(v.Btn, children=[label]).widget.click()
 
 
 def choose(context, title: str) -> None:
-    context.find(v.Select, label="Lesson").widget.v_model = title
+    context.find(v.Select).widget.v_model = title
 
 
 def slider_after(context, label_start: str) -> v.Slider:
@@ -178,12 +188,17 @@ def test_the_debrief_compares_the_runs_and_saves_a_new_folder_each_time(
     press(app, "Debrief")
     table = shown(app, "cloudrace-debrief") + all_text(app)
     assert "Debt owed to Chinese banks" in table and "Governments dependent on China" in table
-    press(app, "Save the class run (PNG + CSV)")
-    press(app, "Save the class run (PNG + CSV)")
+    button = next(w for w in widgets(app) if getattr(w, "label", None) == SAVE_LABEL)
+    button.vue_picture({"png": "data:image/png;base64,AAAA", "width": 1366, "height": 768})
+    assert "Not saved" in shown(app, "cloudrace-saved") and not list(tmp_path.iterdir())
+    screen = screen_png(1366, 768)  # what the browser sends (the browser test takes a real one)
+    for _ in range(2):
+        button.vue_picture({"png": screen, "width": 1366, "height": 768})
+    assert "Saved in" in shown(app, "cloudrace-saved")
     folders = sorted(path for path in tmp_path.iterdir())
     assert len(folders) == 2 and not [p for p in folders if p.name.startswith(".")]
     for folder in folders:
-        assert (folder / "class-run.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (folder / "class-run.png").read_bytes() == base64.b64decode(screen.split(",")[1])
         with (folder / "numbers.csv").open() as handle:
             rows = list(csv.DictReader(handle))
         assert {row["run"] for row in rows} == {"this run", "previous run"}

@@ -3,11 +3,13 @@
 One server (on a free port, the front-end files from the local cache, nothing from the internet)
 and one Chromium, driven by Playwright through its path, serve every test of this module; each
 test opens its own tab at 1366 x 768, a classroom projector. The tests check projector mode (the
-lesson card, the year, the map, the headline and the lesson's chart inside the screen, text of
-at least 18 px, no developer controls), a lever change (the ghost run on the chart, the same
-random history up to the change), the debrief's saved picture and numbers, and the milestones on
-the time axis. A front-end file the server cannot serve arrives as an HTTP error, so any
-response >= 400 fails the test.
+lesson card, the year, the map, the headline and the lesson's chart inside the screen, every
+text node of the page drawn at 18 px or more, SVG text with its scale, no developer controls), a
+lever change (the ghost run on the chart, the same random history up to the change, the headline
+of the engine's forked run), the debrief's saved picture (taken by the browser: the window's
+size, not blank, its map matching a Playwright screenshot of the same moment) and numbers, and
+the milestones on the time axis. A front-end file the server cannot serve arrives as an HTTP
+error, so any response >= 400 fails the test.
 
 Screenshots go to the test's temporary folder, or to ``$CLOUDRACE_SCREENSHOT_DIR``
 (``CLOUDRACE_SCREENSHOT_DIR=docs/images`` refreshes the documentation's ``app-*.png``).
@@ -29,9 +31,11 @@ from pathlib import Path
 
 import pytest
 
+from sim.app.app import SAVE_LABEL
 from sim.app.assets import cache_dir, missing_packages
 from sim.app.charts import milestone_markers
 from sim.app.classroom import Levers
+from sim.app.debrief import headline
 from sim.app.runs import RunKey, get_run
 from sim.app.story import run_events
 
@@ -55,6 +59,14 @@ DEVELOPER_CONTROLS = (
     "PAGE 0",
     "runs on Solara",
 )
+MIN_TEXT_PX = 18
+PIXEL_TOLERANCE = 48
+"""Largest channel difference (of 255) at which a saved pixel counts as the screen's."""
+MAP_PIXELS_CLOSE = 0.97
+"""Share of the map's pixels in the saved picture that must match the screenshot."""
+MAP_MEAN_DIFFERENCE = 6.0
+SCROLLED_PX = 120
+"""Largest mean channel difference between the saved map and the screenshot's."""
 LOAN_LESSON = "2. The loan that wins the tender"
 FORK_STEP = 10
 
@@ -221,21 +233,35 @@ def inside_screen(page, selector: str) -> bool:
 
 
 SMALLEST_TEXT = """() => {
+  // every text node the page shows (below the fold too), at the size it is drawn on screen:
+  // SVG text scaled by the SVG's transform to the screen, HTML text by any CSS transform
   const sizes = [];
-  for (const el of document.querySelectorAll('.cloudrace-app *')) {
-    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-    const box = el.getBoundingClientRect();
-    if (!own || box.width === 0 || box.bottom > innerHeight || box.top < 0) continue;
-    if (el.closest('svg')) {
-      const svg = el.closest('svg');
-      const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
-      sizes.push([parseFloat(el.getAttribute('font-size')) * scale, el.textContent]);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || el.closest('style, script, title')) continue;
+    if (!el.checkVisibility({opacityProperty: true, visibilityProperty: true})) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const rects = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+    if (!rects.length) continue;
+    let size = parseFloat(getComputedStyle(el).fontSize);
+    if (el instanceof SVGElement) {
+      const m = el.getScreenCTM();
+      size *= Math.sqrt(Math.abs(m.a * m.d - m.b * m.c));
     } else {
-      sizes.push([parseFloat(getComputedStyle(el).fontSize), el.textContent]);
+      for (let a = el; a; a = a.parentElement) {
+        const t = getComputedStyle(a).transform;
+        if (t && t !== 'none') {
+          const m = new DOMMatrix(t);
+          size *= Math.sqrt(Math.abs(m.a * m.d - m.b * m.c));
+        }
+      }
     }
+    sizes.push([size, node.textContent.trim().slice(0, 40)]);
   }
   sizes.sort((a, b) => a[0] - b[0]);
-  return sizes.slice(0, 3);
+  return sizes;
 }"""
 
 
@@ -259,8 +285,10 @@ def test_projector_mode_holds_the_lesson_year_map_headline_and_chart_on_one_scre
         if page.get_by_text(name, exact=False).filter(visible=True).count()
     ]
     assert not visible, f"developer controls or badges on screen: {visible}"
-    smallest = page.evaluate(SMALLEST_TEXT)
-    assert smallest[0][0] >= 17.5, f"text smaller than 18 px on screen: {smallest}"
+    sizes = page.evaluate(SMALLEST_TEXT)
+    assert len(sizes) > 100 and any(text == "2010" for _, text in sizes)  # tick labels measured
+    too_small = [(round(size, 1), text) for size, text in sizes if size < MIN_TEXT_PX - 0.01]
+    assert not too_small, f"text smaller than {MIN_TEXT_PX} px on screen: {too_small[:8]}"
     assert page.locator(".cloudrace-lever", has_text="China's loans (× lesson): 1").count()
     page.screenshot(path=screenshot_dir(tmp_path) / "app-start.png")
 
@@ -279,6 +307,13 @@ def test_a_lever_change_keeps_the_ghost_and_the_same_random_history(page, tmp_pa
     page.locator(".cloudrace-notice", has_text="From 2016 on: China's loans × 0").wait_for()
     step(page, 6)
     assert page.locator(".cloudrace-focus polyline.ghost").count() == 4
+    # the screen shows the engine's replay of the lesson forked at the change, same seed
+    base = RunKey(LOAN_LESSON, 1, ((0, Levers()),))
+    forked = base.changed_at(FORK_STEP, Levers(china_financing=0.0))
+    strip = page.locator(".cloudrace-headline").inner_text()
+    for _, items in headline(get_run(forked), FORK_STEP + 6, get_run(base)):
+        for state, now, before in items:
+            assert f"{state} {now} (before {before})" in strip, strip
     for label in ("Huawei", "Alibaba", "AWS + Microsoft", "put off"):
         current, ghost = _points(page, "current", label), _points(page, "ghost", label)
         assert current[:FORK_STEP] == ghost[:FORK_STEP], f"{label}: history differs"
@@ -297,9 +332,21 @@ def saved_folders(root: Path) -> set[Path]:
     return {path for path in root.iterdir() if not path.name.startswith(".")}
 
 
-def test_the_debrief_saves_a_picture_and_the_numbers_of_the_class_run(
+def region(picture, box):
+    """The pixels (RGB, as integers) of ``picture`` inside a Playwright bounding ``box``."""
+    import numpy as np
+
+    left, top = round(box["x"]), round(box["y"])
+    right, bottom = round(box["x"] + box["width"]), round(box["y"] + box["height"])
+    return np.asarray(picture.convert("RGB").crop((left, top, right, bottom)), dtype=int)
+
+
+def test_the_debrief_saves_the_screen_as_the_class_sees_it_and_the_numbers(
     page, save_root: Path, tmp_path: Path
 ):
+    import io
+
+    import numpy as np
     from PIL import Image
 
     choose_lesson(page, LOAN_LESSON)
@@ -308,22 +355,42 @@ def test_the_debrief_saves_a_picture_and_the_numbers_of_the_class_run(
     step(page, 8)
     page.get_by_role("button", name="Debrief").click()
     page.locator(".cloudrace-debrief", has_text="Governments dependent on China").wait_for()
-    before = saved_folders(save_root)
-    for _ in range(2):
+    assert inside_screen(page, ".cloudrace-debrief table")
+    assert inside_screen(page, ".cloudrace-map svg")
+    initially = saved_folders(save_root)
+    before = set(initially)
+    for scroll in (0, SCROLLED_PX):  # as the page first shows, then scrolled down a little
+        if scroll:
+            page.mouse.move(900, 400)
+            page.mouse.wheel(0, scroll)
+            page.wait_for_timeout(500)
+        map_box = page.locator(".cloudrace-map svg").bounding_box()
+        with Image.open(io.BytesIO(page.screenshot())) as seen:  # this moment, by Playwright
+            seen_map = region(seen, map_box)
         count = len(saved_folders(save_root))
-        page.get_by_role("button", name="Save the class run (PNG + CSV)").click()
-        deadline = time.monotonic() + 30
+        page.get_by_role("button", name=SAVE_LABEL).click()
+        deadline = time.monotonic() + 60
         while len(saved_folders(save_root)) == count:
             assert time.monotonic() < deadline, "nothing saved"
             time.sleep(0.1)
+        (folder,) = saved_folders(save_root) - before
+        before.add(folder)
+        with Image.open(folder / "class-run.png") as picture:
+            assert picture.size == (PROJECTOR["width"], PROJECTOR["height"])
+            pixels = np.asarray(picture.convert("RGB"), dtype=int)
+            assert pixels.std() > 20 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
+            saved_map = region(picture, map_box)
+        difference = np.abs(saved_map - seen_map)
+        assert difference.mean() < MAP_MEAN_DIFFERENCE, f"map differs: {difference.mean():.1f}"
+        close = (difference.max(axis=2) <= PIXEL_TOLERANCE).mean()
+        assert close > MAP_PIXELS_CLOSE, f"only {close:.1%} of the map's pixels match"
+    page.mouse.wheel(0, -SCROLLED_PX)
     page.locator(".cloudrace-saved", has_text="Saved in").wait_for()
-    assert inside_screen(page, ".cloudrace-debrief table")
+    page.wait_for_timeout(500)
     page.screenshot(path=screenshot_dir(tmp_path) / "app-debrief.png")
-    saved = sorted(saved_folders(save_root) - before)
+    saved = sorted(before - initially)
     assert len(saved) == 2, "the second save must not overwrite the first"
     for folder in saved:
-        with Image.open(folder / "class-run.png") as picture:
-            assert picture.size == (1366, 768)
         with (folder / "numbers.csv").open() as handle:
             rows = list(csv.DictReader(handle))
         assert [row["year"] for row in rows if row["run"] == "this run"] == [

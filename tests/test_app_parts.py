@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import socket
@@ -191,10 +193,14 @@ def _contract(
 
 
 def test_an_award_reads_as_a_sentence_with_its_loan():
-    assert describe_contract(_contract(lender="China")) == \
-        "2019 — Kenya awards a national data centre to Huawei, financed by a China Exim loan."
-    assert describe_contract(_contract("e_government_platform", "AWS", "US", country="Ghana")) \
+    assert (
+        describe_contract(_contract(lender="China"))
+        == "2019 — Kenya awards a national data centre to Huawei, financed by a China Exim loan."
+    )
+    assert (
+        describe_contract(_contract("e_government_platform", "AWS", "US", country="Ghana"))
         == "2019 — Ghana awards an e-government platform to AWS, financed by a US EXIM loan."
+    )
 
 
 def test_renewals_say_whether_the_government_stayed_or_switched():
@@ -511,11 +517,37 @@ def test_saving_a_class_run_never_overwrites(tmp_path: Path):
     key = RunKey(LOAN, 1, ((0, Levers()),))
     run, previous = get_run(key.changed_at(0, Levers(china_financing=0.0))), get_run(key)
     moment = datetime(2026, 3, 1, 10, 15)
-    first = save_class_run(run, 12, previous, "deals", [], root=tmp_path, now=moment)
-    second = save_class_run(run, 12, previous, "deals", [], root=tmp_path, now=moment)
+    picture = b"\x89PNG\r\n\x1a\n the picture of the screen"
+    first = save_class_run(run, 12, previous, picture, root=tmp_path, now=moment)
+    second = save_class_run(run, 12, previous, picture, root=tmp_path, now=moment)
     assert first != second and first.exists() and second.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [first.name, second.name]
-    assert (first / "class-run.png").stat().st_size > 20_000
+    assert (first / "class-run.png").read_bytes() == picture
     text = (first / "numbers.csv").read_text()
     assert text.splitlines()[0].startswith("run,year,new_total,new_China")
     assert text.count("previous run") == 12 and text.count("this run") == 12
+
+
+def _png_data_url(width: int, height: int, kind: str = "PNG") -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(buffer, format=kind)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_the_picture_from_the_browser_is_checked_before_it_is_saved():
+    from sim.app.capture import CaptureError, decode_png
+
+    good = _png_data_url(64, 36)
+    assert decode_png(good, 64, 36)[:8] == b"\x89PNG\r\n\x1a\n"
+    for data_url, width, height, message in (
+        (good, 1366, 768, "the picture is 64 x 36, the screen 1366 x 768"),
+        ("data:image/jpeg;base64,AAAA", 64, 36, "no PNG data URL"),
+        ("data:image/png;base64,not base64!", 64, 36, "cannot be read"),
+        ("data:image/png;base64,AAAA", 64, 36, "cannot be read"),
+        (_png_data_url(64, 36, "JPEG"), 64, 36, "a JPEG, not a PNG"),
+        (None, 64, 36, "no PNG data URL"),
+    ):
+        with pytest.raises(CaptureError, match=message):
+            decode_png(data_url, width, height)

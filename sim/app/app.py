@@ -25,6 +25,7 @@ import time
 
 import solara
 
+from sim.app.capture import CAPTURE_PACKAGE, CaptureError, SaveButton, decode_png
 from sim.app.charts import CAPTIONS, build_chart
 from sim.app.classroom import BASELINE_TITLE, DEFAULT_SEED, Levers, find_lesson, lessons
 from sim.app.debrief import debrief, headline, save_class_run
@@ -40,6 +41,7 @@ try:  # the page is for a class, not an advert: no "This website runs on Solara"
 except ImportError:  # rendering without the server (tests, notebooks)
     pass
 
+SAVE_LABEL = "Save the class run (PNG + CSV)"
 PLAY_INTERVAL_S = 0.35
 """Seconds between two years while playing (about three years a second)."""
 
@@ -76,9 +78,21 @@ FOCUS_CHARTS = {"1": "new", "2": "deals", "3": "partners", "4": "new", "5": "lev
 CHART_KINDS = ("new", "deals", "partners", "leverage")
 
 
+FOCUS_CHART_WIDTH = 760
+"""The lesson's chart, in SVG units: it fills about 820 px at 1366 x 768."""
+SMALL_CHART_WIDTH = 600
+"""The other charts (two a row below the screen), in SVG units: about 650 px each there."""
+
+
 @functools.lru_cache(maxsize=1024)
 def chart_svg(
-    kind: str, key: RunKey, step: int, ghost: RunKey | None, ghost_step: int, band: bool
+    kind: str,
+    key: RunKey,
+    step: int,
+    ghost: RunKey | None,
+    ghost_step: int,
+    band: bool,
+    width: int = FOCUS_CHART_WIDTH,
 ) -> str:
     """A chart as SVG, drawn once for every tab showing the same run, ghost and year."""
     run = get_run(key)
@@ -91,7 +105,8 @@ def chart_svg(
             ghost_step,
             band_runs(key) if band else None,
             run_events(run),
-        )
+        ),
+        width=width,
     )
 
 
@@ -135,8 +150,8 @@ CSS = """
 .cloudrace-lesson p { margin: 0 0 6px 0; }
 .cloudrace-try { background: #fef5e7; border-left: 6px solid #f39c12; padding: 4px 8px; }
 .cloudrace-notice { background: #eaf2f8; border-left: 6px solid #2874a6; padding: 4px 8px; }
-.cloudrace-ticker { flex: 1 1 0; min-height: 90px; overflow-y: auto; border-top: 1px solid #ccc;
-  padding-top: 4px; }
+.cloudrace-ticker { flex: 1 1 0; min-height: 90px; overflow-y: auto; overflow-x: hidden;
+  border-top: 1px solid #ccc; padding-top: 4px; }
 .cloudrace-ticker p { margin: 0 0 4px 0; }
 .cloudrace-ticker .milestone { color: #6c3483; font-weight: bold; }
 .cloudrace-headline { display: flex; gap: 18px; flex-wrap: wrap; background: #f8f9f9;
@@ -144,6 +159,8 @@ CSS = """
 .cloudrace-headline .previous { color: #666; }
 .cloudrace-mapbox { display: flex; gap: 8px; align-items: flex-start; }
 .cloudrace-mapbox .cloudrace-map { flex: 0 0 78%; }
+.cloudrace-mapbox.debrief-on .cloudrace-map { flex: 0 0 52%; }
+.cloudrace-debrief h3 { font-size: 20px; margin: 0; }
 .cloudrace-legend { font-size: 18px; }
 .cloudrace-legend span.swatch { display: inline-block; width: 16px; height: 16px;
   margin-right: 6px; vertical-align: middle; border: 1px solid #999; }
@@ -328,9 +345,18 @@ def Page() -> None:
         if step.value < run.last_step:
             step.value = step.value + 1
 
-    def save() -> None:
-        folder = save_class_run(run, step.value, ghost, focus_chart(lesson.title), run_events(run))
+    def save(picture: dict) -> None:
+        """Store the browser's picture of the screen and the run's numbers in a new folder."""
+        try:
+            png = decode_png(picture.get("png"), picture.get("width"), picture.get("height"))
+        except CaptureError as error:
+            saved.value = f"Not saved: {error}."
+            return
+        folder = save_class_run(run, step.value, ghost, png)
         saved.value = f"Saved in {folder} (class-run.png, numbers.csv)."
+
+    def save_failed(message: str) -> None:
+        saved.value = f"Not saved: the browser could not take the picture ({message})."
 
     events = _events(key.value)
     ghost_key, ghost_step = previous.value if previous.value else (None, 0)
@@ -344,14 +370,14 @@ def Page() -> None:
         with solara.Row(classes=["cloudrace-top"]):
             solara.HTML(tag="b", unsafe_innerHTML="Cloud Race", style="font-size: 22px")
             solara.Select(
-                label="Lesson",
+                label="",
                 values=[item.title for item in lessons()],
                 value=lesson.title,
                 on_value=choose_lesson,
                 classes=["cloudrace-lesson-select"],
             )
             solara.Button(
-                "❚❚ Pause" if playing.value else "▶ Play",
+                "❚❚ Pause" if playing.value and not at_end else "▶ Play",
                 color="primary",
                 on_click=lambda: playing.set(not playing.value),
                 disabled=at_end,
@@ -418,6 +444,12 @@ def Page() -> None:
                         on_value=change_seed,
                     )
                 solara.HTML(tag="div", unsafe_innerHTML=notice.value, classes=["cloudrace-notice"])
+                if saved.value:
+                    solara.HTML(
+                        tag="div",
+                        unsafe_innerHTML=html.escape(saved.value),
+                        classes=["cloudrace-saved"],
+                    )
                 solara.HTML(
                     tag="div",
                     unsafe_innerHTML=_ticker_html(ticker_lines(run, step.value, events)),
@@ -431,23 +463,39 @@ def Page() -> None:
                         headline(run, step.value, ghost), ghost is not None
                     ),
                 )
+                with solara.Div(
+                    classes=["cloudrace-mapbox"] + (["debrief-on"] if debrief_on.value else [])
+                ):
+                    solara.HTML(
+                        tag="style",
+                        classes=["cloudrace-map-fills"],
+                        unsafe_innerHTML=map_fills_css(view.dominant, run.providers, run.centroids),
+                    )
+                    solara.HTML(
+                        tag="div",
+                        classes=["cloudrace-map"],
+                        unsafe_innerHTML=map_geometry_svg(
+                            tuple((iso3, *where) for iso3, where in run.centroids.items())
+                        ),
+                    )
+                    solara.HTML(
+                        tag="div",
+                        classes=["cloudrace-legend"],
+                        unsafe_innerHTML=_legend_html(run.providers),
+                    )
                 if debrief_on.value:
                     with solara.Column(classes=["cloudrace-debrief"], gap="4px"):
                         with solara.Row(style="align-items: center"):
                             solara.HTML(
                                 tag="h3",
-                                unsafe_innerHTML=(
-                                    f"Debrief: this run and the previous one, start of {view.year}"
-                                ),
+                                unsafe_innerHTML=f"Debrief: this run and the previous one, "
+                                f"start of {view.year}",
                             )
-                            solara.Button(
-                                "Save the class run (PNG + CSV)", on_click=save, color="primary"
-                            )
-                        if saved.value:
-                            solara.HTML(
-                                tag="div",
-                                unsafe_innerHTML=html.escape(saved.value),
-                                classes=["cloudrace-saved"],
+                            SaveButton(
+                                label=SAVE_LABEL,
+                                package=CAPTURE_PACKAGE,
+                                event_picture=save,
+                                event_failure=save_failed,
                             )
                         solara.HTML(
                             tag="div",
@@ -456,26 +504,6 @@ def Page() -> None:
                             ),
                         )
                 else:
-                    with solara.Div(classes=["cloudrace-mapbox"]):
-                        solara.HTML(
-                            tag="style",
-                            classes=["cloudrace-map-fills"],
-                            unsafe_innerHTML=map_fills_css(
-                                view.dominant, run.providers, run.centroids
-                            ),
-                        )
-                        solara.HTML(
-                            tag="div",
-                            classes=["cloudrace-map"],
-                            unsafe_innerHTML=map_geometry_svg(
-                                tuple((iso3, *where) for iso3, where in run.centroids.items())
-                            ),
-                        )
-                        solara.HTML(
-                            tag="div",
-                            classes=["cloudrace-legend"],
-                            unsafe_innerHTML=_legend_html(run.providers),
-                        )
                     solara.HTML(
                         tag="div",
                         classes=["cloudrace-focus"],
@@ -510,6 +538,7 @@ def Page() -> None:
                                     ghost_key,
                                     ghost_step,
                                     band_on.value,
+                                    SMALL_CHART_WIDTH,
                                 ),
                             )
                             solara.HTML(

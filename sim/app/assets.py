@@ -8,8 +8,9 @@ cache at install time from the npm registry (``npm pack``), in the layout the pr
 the server at the cache and switch off its other outbound calls (telemetry, version check).
 
 The packages are the ones Solara 1.64 (on Vue 2, i.e. ipyvue < 2) loads in ``--production``
-mode; the app draws its charts with matplotlib, so the vega files altair charts would need are
-not fetched.
+mode, and html-to-image, with which the page takes the picture of the screen that "Save the
+class run" stores (``sim.app.capture``). The app draws its charts as SVG, so the vega files
+altair charts would need are not fetched.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ FRONTEND_PACKAGES = (
     ("requirejs", "2.3.6"),
     ("font-awesome", "4.5.0"),
     ("@widgetti/vue-grid-layout", "2.3.13-alpha.2"),
+    ("html-to-image", "1.11.13"),
 )
 """npm packages the browser loads through Solara's CDN proxy, with the versions in its URLs."""
 
@@ -55,16 +57,21 @@ def package_dir(cache: Path, name: str, version: str) -> Path:
 
 def missing_packages(cache: Path) -> list[str]:
     """The ``name@version`` of every front-end package not (fully) in the cache."""
-    return [f"{name}@{version}" for name, version in FRONTEND_PACKAGES
-            if not (package_dir(cache, name, version) / "package.json").is_file()]
+    return [
+        f"{name}@{version}"
+        for name, version in FRONTEND_PACKAGES
+        if not (package_dir(cache, name, version) / "package.json").is_file()
+    ]
 
 
 def check_cache(cache: Path) -> None:
     """Raise ``UserError`` naming what is missing and the make target that fills the cache."""
     missing = missing_packages(cache)
     if missing:
-        raise UserError(f"the classroom app's front-end files are missing from {cache} "
-                        f"({', '.join(missing)}): {INSTALL_HINT}")
+        raise UserError(
+            f"the classroom app's front-end files are missing from {cache} "
+            f"({', '.join(missing)}): {INSTALL_HINT}"
+        )
 
 
 def install(cache: Path) -> list[str]:
@@ -79,15 +86,21 @@ def install(cache: Path) -> list[str]:
         return []
     npm = shutil.which("npm")
     if npm is None:
-        raise UserError("npm is needed once to fetch the app's front-end files; install "
-                        "Node.js and npm (Debian: apt-get install -y npm), then rerun")
+        raise UserError(
+            "npm is needed once to fetch the app's front-end files; install "
+            "Node.js and npm (Debian: apt-get install -y npm), then rerun"
+        )
     cache.mkdir(parents=True, exist_ok=True)
     for spec in missing:
         name, _, version = spec.rpartition("@")
         with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as scratch:
             packed = subprocess.run(
                 [npm, "pack", spec, "--json", "--pack-destination", scratch],
-                capture_output=True, text=True, check=False, cwd=scratch)
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=scratch,
+            )
             if packed.returncode != 0:
                 raise UserError(f"npm pack {spec} failed: {packed.stderr.strip()[-800:]}")
             archive = Path(scratch) / json.loads(packed.stdout)[0]["filename"]
@@ -120,8 +133,9 @@ that answers 404 at once, so a miss never reaches a host off this machine (nor w
 the proxy's retries)."""
 
 
-def solara_environment(cache: Path, port: int | None = None,
-                       host: str = "127.0.0.1") -> dict[str, str]:
+def solara_environment(
+    cache: Path, port: int | None = None, host: str = "127.0.0.1"
+) -> dict[str, str]:
     """Environment for an offline Solara server: the local CDN cache, no telemetry.
 
     With the server's ``port`` (and ``host``), the proxy's "CDN" is the server itself
@@ -129,9 +143,15 @@ def solara_environment(cache: Path, port: int | None = None,
     (jsdelivr by default), so this is what keeps a classroom server from ever going online.
     """
     own = "127.0.0.1" if host in ("", "0.0.0.0") else f"[{host}]" if ":" in host else host
-    local = {} if port is None else {
-        "SOLARA_ASSETS_CDN": f"http://{own}:{port}{LOCAL_MISS_PATH}",
-        "NO_PROXY": own, "no_proxy": own}
+    local = (
+        {}
+        if port is None
+        else {
+            "SOLARA_ASSETS_CDN": f"http://{own}:{port}{LOCAL_MISS_PATH}",
+            "NO_PROXY": own,
+            "no_proxy": own,
+        }
+    )
     return {
         **local,
         "SOLARA_ASSETS_PROXY": "True",
@@ -146,11 +166,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m sim.app.assets",
         description="Fetch the classroom app's front-end files from the npm registry into a "
-                    "local cache, so the app runs with no internet.")
-    parser.add_argument("--cache", type=Path, default=None,
-                        help=f"cache folder (default: $CLOUDRACE_ASSETS_DIR or {DEFAULT_CACHE})")
-    parser.add_argument("--check", action="store_true",
-                        help="only check that every package is there (exit status 2 if not)")
+        "local cache, so the app runs with no internet.",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help=f"cache folder (default: $CLOUDRACE_ASSETS_DIR or {DEFAULT_CACHE})",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only check that every package is there (exit status 2 if not)",
+    )
     args = parser.parse_args(argv)
     cache = args.cache or cache_dir()
     try:

@@ -266,7 +266,8 @@ class ClassroomModel(CloudRaceModel):
     a difference on screen is the lever's, not chance's (common random numbers). Without it the
     model draws everything from one stream, exactly as ``CloudRaceModel`` does.
     ``with_allies`` adds the allied pooling state with no money, so that a later ``change_levers``
-    can give it some (a fork keeps the states it started with).
+    can give it some (a fork keeps the states it started with). ``record_tenders`` keeps every
+    tender's bids, as ``CloudRaceModel`` does.
     """
 
     def __init__(
@@ -282,6 +283,7 @@ class ClassroomModel(CloudRaceModel):
         rng: int | None = DEFAULT_SEED,
         common_random_numbers: bool = False,
         with_allies: bool = False,
+        record_tenders: bool = False,
     ) -> None:
         chosen = find_lesson(lesson)
         levers = Levers(
@@ -301,7 +303,9 @@ class ClassroomModel(CloudRaceModel):
         self._year_draws: dict[int, np.random.Generator] = {}
         """Each country's tender stream for the year, by a stable number from its ISO3."""
         settings = self.settings_for(levers)
-        super().__init__(CloudRaceScenario.from_settings(settings, rng=rng))
+        super().__init__(
+            CloudRaceScenario.from_settings(settings, rng=rng), record_tenders=record_tenders
+        )
 
     def settings_for(self, levers: Levers) -> ScenarioFile:
         """The lesson's scenario with ``levers`` applied (and the allied state, if kept)."""

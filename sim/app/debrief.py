@@ -1,10 +1,11 @@
 """Comparing this run with the previous one: the headline strip, the debrief, the saved class run.
 
 Both runs are read at the same moment (the years played in this run), so a difference is what
-the lever did by then. ``save_class_run`` writes a picture and the numbers of the class run into
-a new folder under the save folder (``$CLOUDRACE_CLASS_RUNS`` or ``class-runs/``); a folder is
-never reused: a second save gets the next free name, and the files are written into a hidden
-folder first and renamed into place whole.
+the lever did by then. ``save_class_run`` writes the picture of the screen (taken in the browser,
+``sim.app.capture``) and the numbers of the class run into a new folder under the save folder
+(``$CLOUDRACE_CLASS_RUNS`` or ``class-runs/``); a folder is never reused: a second save gets the
+next free name, and the files are written into a hidden folder first and renamed into place
+whole.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from matplotlib.figure import Figure
 
-from sim.app.charts import FEW, build_chart
-from sim.app.map import dominance_figure
+from sim.app.charts import FEW
 
 SAVE_DIR_VARIABLE = "CLOUDRACE_CLASS_RUNS"
 DEFAULT_SAVE_DIR = Path("class-runs")
@@ -156,26 +155,25 @@ def save_class_run(
     run,
     step: int,
     previous,
-    kind: str,
-    events,
+    picture: bytes,
     root: Path | None = None,
     now: datetime | None = None,
 ) -> Path:
-    """Write ``class-run.png`` and ``numbers.csv`` into a new folder; return the folder."""
+    """Write ``picture`` (the PNG of the screen) as ``class-run.png`` and the numbers as
+    ``numbers.csv`` into a new folder; return the folder."""
     root = root or save_dir()
     root.mkdir(parents=True, exist_ok=True)
     stamp = (now or datetime.now()).strftime("%Y-%m-%d-%H%M")
     name = f"{stamp}-{_slug(run.key.lesson)}-{run.start_year + step}"
     scratch = Path(tempfile.mkdtemp(prefix=".saving-", dir=root))
-    figure = class_run_figure(run, step, previous, kind, events)
-    figure.savefig(scratch / "class-run.png", dpi=100)
+    (scratch / "class-run.png").write_bytes(picture)
     debrief_table(run, step, previous).to_csv(scratch / "numbers.csv", index=False)
     levers = "; ".join(run.key.levers.changes()) or "as in the lesson"
     (scratch / "README.txt").write_text(
         f"Cloud Race class run: {run.key.lesson}, random seed {run.key.seed}, levers: {levers}; "
         f"{step} years played (start of {run.start_year + step}).\n"
         "numbers.csv: one row per run and year (this run, and the previous run for comparison)."
-        "\nclass-run.png: the map, the lesson's chart with the previous run, the debrief.\n",
+        "\nclass-run.png: the screen as the class saw it when the run was saved.\n",
         encoding="utf-8",
     )
     for number in range(1, 1000):
@@ -188,58 +186,3 @@ def save_class_run(
             continue
         return target
     raise RuntimeError(f"no free folder name for {name} in {root}")
-
-
-def class_run_figure(run, step: int, previous, kind: str, events) -> Figure:
-    """The class run as one picture (1366 x 768): map, the lesson's chart, the debrief."""
-    figure = Figure(figsize=(13.66, 7.68), dpi=100, layout="constrained")
-    grid = figure.add_gridspec(2, 2, width_ratios=[1.15, 1])
-    map_axes = figure.add_subplot(grid[0, 0])
-    view = run.view(step)
-    dominance_figure(
-        view.dominant,
-        run.providers,
-        run.centroids,
-        f"Dominant provider by country, start of {view.year}",
-        figure,
-        map_axes,
-    )
-    chart_axes = figure.add_subplot(grid[1, 0])
-    chart = build_chart(kind, run, step, previous, step, events=events)
-    for line in chart.lines:
-        points = [(t, v) for t, v in line.points if v is not None]
-        if points:
-            chart_axes.plot(
-                *zip(*points, strict=True),
-                color=line.colour,
-                linestyle="--" if line.ghost else "-",
-                alpha=0.5 if line.ghost else 1.0,
-                label=f"{line.label} (previous run)" if line.ghost else line.label,
-            )
-    for marker in chart.milestones:
-        chart_axes.axvline(marker.year, color="#7d3c98", linestyle=":", linewidth=1)
-    chart_axes.set_xlim(run.start_year - 0.5, run.end_year + 0.5)
-    chart_axes.set_title(chart.title, fontsize=13)
-    chart_axes.set_ylabel(chart.y_label)
-    chart_axes.legend(fontsize=9, ncols=2)
-    chart_axes.grid(alpha=0.3)
-    table_axes = figure.add_subplot(grid[:, 1])
-    table_axes.axis("off")
-    rows = [[m.label, m.now, m.before] for m in debrief(run, step, previous)]
-    table = table_axes.table(
-        cellText=rows,
-        colLabels=["", "this run", "previous run"],
-        loc="upper center",
-        colWidths=[0.62, 0.19, 0.19],
-        cellLoc="left",
-    )
-    table.auto_set_font_size(False)
-    table.set_fontsize(12)
-    table.scale(1, 2.0)
-    levers = "; ".join(run.key.levers.changes()) or "as in the lesson"
-    table_axes.set_title(
-        f"{run.key.lesson}\nstart of {run.start_year + step}, seed "
-        f"{run.key.seed}; levers: {levers}",
-        fontsize=13,
-    )
-    return figure

@@ -4,7 +4,7 @@
 ``map_geometry_svg`` draws it as SVG for the screen (it scales and stays sharp) and
 ``map_fills_css`` colours it; the outlines are ``sim.worldmap``'s (Natural Earth 1:110m, shipped
 with the project), projected plate carrée.
-``dominance_figure`` draws the same map with matplotlib, for the saved picture of a class run.
+``dominance_figure`` draws the same map with matplotlib (the game's teacher screen uses it).
 """
 
 from __future__ import annotations
@@ -32,9 +32,13 @@ def dominant_providers(model) -> dict[str, str]:
     """ISO3 -> name of the provider with the largest installed base, for every government
     with any, or "no bloc dominates" where no bloc holds a majority of it."""
     bloc_of = {provider.name: provider.home.bloc for provider in model.providers}
-    return {government.iso3: dominant_label({p.name: v for p, v in government.installed.items()},
-                                            bloc_of)
-            for government in model.governments if government.installed}
+    return {
+        government.iso3: dominant_label(
+            {p.name: v for p, v in government.installed.items()}, bloc_of
+        )
+        for government in model.governments
+        if government.installed
+    }
 
 
 def centroids_of(model) -> dict[str, tuple[float, float]]:

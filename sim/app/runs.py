@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -135,30 +136,47 @@ def _year_counts(contracts) -> dict[str, float]:
     }
 
 
-def compute_run(key: RunKey) -> RunData:
-    """Run the lesson under ``key``'s lever schedule to its end, one snapshot per year."""
+def replay(key: RunKey, record_tenders: bool = False) -> Iterator[tuple[ClassroomModel, int, int]]:
+    """Play ``key`` from its first year to its end: yield the model, the years played and the
+    index of the first contract of the year just played, before the first year and after each.
+
+    The lever changes of the schedule are applied at the start of their year to the model as it
+    stands (``ClassroomModel.change_levers``: same history, same seed), so a run forked at a
+    lever change is the run before it up to that year. ``record_tenders`` keeps every tender's
+    bids (``CloudRaceModel.tender_log``), for tests.
+    """
     needs_allies = any(levers.allied_pooling_usd_m for _, levers in key.schedule)
-    first = key.schedule[0][1]
     model = ClassroomModel(
         key.lesson,
         rng=key.seed,
         common_random_numbers=True,
         with_allies=needs_allies,
-        **vars(first),
+        record_tenders=record_tenders,
+        **vars(key.schedule[0][1]),
     )
     changes = dict(key.schedule[1:])
-    settings_by_step = [(0, model.settings_for(first))]
-    views = [_view(model, 0, 0)]
-    extra = []
     step = 0
+    yield model, step, 0
     while model.running:
         if step in changes:
             model.change_levers(changes[step])
-            settings_by_step.append((step, model.settings_for(changes[step])))
         first_contract = len(model.contracts)
         model.step()
         step += 1
-        extra.append(_year_counts(model.contracts[first_contract:]))
+        yield model, step, first_contract
+
+
+def compute_run(key: RunKey) -> RunData:
+    """Run the lesson under ``key``'s lever schedule to its end, one snapshot per year."""
+    changes = dict(key.schedule[1:])
+    views, extra, settings_by_step = [], [], []
+    for model, step, first_contract in replay(key):
+        if step == 0:
+            settings_by_step.append((0, model.settings_for(key.schedule[0][1])))
+        else:
+            extra.append(_year_counts(model.contracts[first_contract:]))
+        if step in changes:
+            settings_by_step.append((step, model.settings_for(changes[step])))
         views.append(_view(model, step, first_contract))
     series = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     series = pd.concat([series, pd.DataFrame(extra)], axis=1)

@@ -1,8 +1,9 @@
 """Vector charts for the projector: line charts with a ghost run, a band and milestones, as SVG.
 
 The browser draws SVG itself, so the charts scale with the window and stay sharp when zoomed,
-and nothing needs a chart library (or a CDN). Sizes are in the SVG's own units, chosen so that
-at 1366 x 768 one unit is about one screen pixel: text at ``FONT`` units reads at about 18 px.
+and nothing needs a chart library (or a CDN). Sizes are in the SVG's own units; a chart's
+width in units is chosen so that at 1366 x 768 one unit is at least one screen pixel, so text
+at ``FONT`` units reads at 18 px or more.
 
 ``line_chart`` takes plain data (``Line``s of ``(year, value)`` points, ``Band``s, ``Milestone``s)
 so it can be tested without the model; ``sim.app.charts`` builds that data from the runs.
@@ -15,9 +16,9 @@ import math
 from dataclasses import dataclass, field
 
 FONT = 18
-SMALL_FONT = 18
-"""Tick labels; at the chart's usual width they are 16-18 px (the issue's 18 px is met by every
-heading, legend and caption; tick numbers are the only 16)."""
+"""Every text of a chart, tick labels included, in the SVG's units: the app gives each chart a
+width (``line_chart``'s ``width``) no larger than the pixels it fills at 1366 x 768, so the
+text is drawn at 18 px or more there (``tests/test_app_browser.py`` measures it)."""
 GHOST_OPACITY = 0.45
 
 
@@ -114,7 +115,7 @@ def line_chart(chart: Chart, width: int = 760, height: int = 300) -> str:
         parts.append(
             f'<text x="{legend_x + 28}" y="44" font-size="{FONT}">{_esc(line.label)}</text>'
         )
-        legend_x += 36 + 10 * len(line.label)
+        legend_x += 40 + 11 * len(line.label)
     if any(line.ghost for line in chart.lines):
         parts.append(
             f'<line x1="{legend_x}" y1="39" x2="{legend_x + 26}" y2="39" '
@@ -132,7 +133,7 @@ def line_chart(chart: Chart, width: int = 760, height: int = 300) -> str:
             f'y2="{y(tick):.1f}" stroke="#ddd"/>'
         )
         parts.append(
-            f'<text x="{left - 6}" y="{y(tick) + 5:.1f}" font-size="{SMALL_FONT}" '
+            f'<text x="{left - 6}" y="{y(tick) + 5:.1f}" font-size="{FONT}" '
             f'text-anchor="end">{label}</text>'
         )
     span = last - first
@@ -141,14 +142,14 @@ def line_chart(chart: Chart, width: int = 760, height: int = 300) -> str:
         if year % step == 0:
             parts.append(
                 f'<text x="{x(year):.1f}" y="{top + plot_h + 22}" '
-                f'font-size="{SMALL_FONT}" text-anchor="middle">{year}</text>'
+                f'font-size="{FONT}" text-anchor="middle">{year}</text>'
             )
     parts.append(
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
         f'y2="{top + plot_h}" stroke="#333"/>'
     )
     parts.append(
-        f'<text x="{left + plot_w}" y="{height - 2}" font-size="{SMALL_FONT}" '
+        f'<text x="{left + plot_w}" y="{height - 2}" font-size="{FONT}" '
         f'text-anchor="end" fill="#444">{_esc(chart.y_label)}</text>'
     )
     # milestones: a dashed rule and a numbered marker on the time axis
