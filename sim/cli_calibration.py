@@ -12,7 +12,8 @@ from pathlib import Path
 from sim.cli_compare import at_least_two_replications, non_negative, seed_value
 from sim.errors import UserError
 
-DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
+DEFAULT_SCENARIO = Path("baseline")
+"""The shipped baseline, by name (found in an installed wheel as in the checkout)."""
 DEFAULT_SPEC = Path("calibration/abc.yaml")
 CALIBRATION_DOC = Path("docs/calibration.md")
 

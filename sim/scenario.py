@@ -31,9 +31,11 @@ from sim.errors import UserError
 from sim.limits import MAX_EXTENDS_DEPTH, MAX_INPUT_FILE_BYTES
 from sim.market.financing import repayment_periods
 from sim.schema import ScenarioFile
+from sim.shipped import scenario_path, shipped_folder
 from sim.strict_yaml import load_yaml
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = shipped_folder("scenarios")
+"""The shipped scenarios (the checkout's ``scenarios/``, or the installed package data)."""
 MAX_MESSAGE_LINES = 20
 """A message lists at most this many problems (then says how many more)."""
 
@@ -42,10 +44,11 @@ def load_scenario(path: str | Path, overrides: typing.Sequence[str] = (),
                   values: typing.Mapping[str, Any] | None = None) -> ScenarioFile:
     """Load, merge, override and validate a scenario file.
 
-    ``overrides`` are ``key.path=value`` strings as on the command line (the value read as
-    YAML); ``values`` maps key paths to Python values directly (for sliders and experiments).
+    ``path`` is a file, or a shipped scenario's name as ``cloudrace scenarios`` prints it
+    (``baseline``, ``policy/us_dfc_push.yaml``). ``overrides`` are ``key.path=value`` strings
+    as on the command line (the value read as YAML); ``values`` maps key paths to Python values directly (for sliders and experiments).
     """
-    path = Path(path)
+    path = scenario_path(path)
     files: list[Path] = []
     raw = _read_with_extends(path, chain=(), files=files)
     raw.pop("extends", None)
