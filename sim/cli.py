@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sim import __version__
 from sim.cli_calibration import add_commands as add_calibration_commands
 from sim.cli_compare import add_commands as add_compare_commands
 from sim.errors import UserError
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cloudrace",
         description="Cloud Race: an agent-based model of the US-China contest for government "
                     "cloud contracts in developing countries.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = common_options()
 
@@ -45,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run", parents=[common], help="run a scenario and write a results folder",
         description="Run a scenario's replications and write contracts.csv, yearly.csv, "
                     "manifest.json, figures/ and summary.md to a new results folder.")
-    run.add_argument("scenario", type=Path, help="scenario file, e.g. scenarios/baseline.yaml")
+    run.add_argument("scenario", type=Path,
+                     help="scenario file, or a shipped scenario's name as `cloudrace scenarios` "
+                          "prints it (e.g. baseline, policy/us_dfc_push.yaml)")
     run.add_argument("--replications", "-n", type=replications_count, metavar="N",
                      help="number of replications (default: the scenario's run.replications; "
                           f"at most {MAX_REPLICATIONS:,})")
@@ -87,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 def common_options() -> argparse.ArgumentParser:
     """Options shared by the commands that run the model: output folder, workers, quiet."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--out", type=Path, metavar="DIR",
+    common.add_argument("--out", "-o", type=Path, metavar="DIR",
                         help="results folder to create (must not exist; default: "
                              "results/<name>-<date-time>)")
     common.add_argument("--workers", "-w", type=workers_count, default=1, metavar="N",
