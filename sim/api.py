@@ -34,14 +34,15 @@ def load_scenario(path_or_name: str | Path,
 
     ``overrides`` are applied as ``--set`` applies them, cross-checks included: either a mapping
     of key paths to values (``{"choice.cost_weight": 2.5}``) or ``key.path=value`` strings (the
-    value read as YAML).
+    value read as YAML). A time-phased ``{year: value}`` mapping adds or replaces steps of the
+    schedule, as in a child scenario file; ``"key.path=!replace {…}"`` replaces it whole.
     """
     from sim.scenario import load_scenario as load
 
     if overrides is None:
         return load(path_or_name)
     if isinstance(overrides, Mapping):
-        return load(path_or_name, values=overrides)
+        return load(path_or_name, values=overrides, merge_values=True)
     return load(path_or_name, list(overrides))
 
 
