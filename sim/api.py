@@ -61,25 +61,27 @@ def _workers(workers: int, executor: Executor | None) -> int | Executor:
 
 def run(scenario: ScenarioLike, replications: int = 10, seed: int | None = None,
         workers: int = 1, executor: Executor | None = None, *, tenders: bool = False,
-        progress: bool = False) -> Results:
+        progress: bool = False, name: str | None = None) -> Results:
     """Run ``replications`` of a scenario; the results are held in memory.
 
     Replication seeds are spawned from ``seed`` (default: the scenario's ``run.seed``) as
     ``cloudrace run`` spawns them, so the same seed gives the same tables as the command, with
     any number of ``workers`` (local processes) or any ``executor`` of
     ``sim.experiments.executors`` (e.g. a ``DaskExecutor``). ``tenders`` also records every
-    tender with every bid.
+    tender with every bid. ``name`` titles the summary and the default results folder (default:
+    the file's name, or ``scenario``).
     """
     from datetime import UTC, datetime
 
     from sim.runner import run_scenario
 
-    settings, name, source = _scenario(scenario)
+    settings, default_name, source = _scenario(scenario)
     root = settings.run.seed if seed is None else seed
     started = datetime.now(UTC)
     seeds, results = run_scenario(settings, replications, root, tenders, progress,
                                   _workers(workers, executor))
-    record = RunRecord(settings, name, source, [], replications, root, seeds, started)
+    record = RunRecord(settings, name or default_name, source, [], replications, root, seeds,
+                       started)
     return Results(record, results)
 
 

@@ -1,11 +1,11 @@
 """Where the shipped scenarios and calibration files are, in a checkout and in an installed wheel.
 
 In the checkout they stay in the top-level ``scenarios/`` and ``calibration/`` folders; the wheel
-installs the same folders as package data, ``sim/shipped/scenarios/`` and
-``sim/shipped/calibration/`` (``pyproject.toml`` maps them with ``package-dir``), so relative
-references between them (``calibration/abc.yaml``'s ``base: ../scenarios/baseline.yaml``) hold
-in both. ``scenario_path`` turns a name as ``cloudrace scenarios`` prints it (``baseline``,
-``policy/us_dfc_push``) into the file.
+installs the same folders as package data, ``sim/scenarios/`` and ``sim/calibration_files/``
+(``pyproject.toml`` maps them with ``package-dir``; ``sim/calibration.py`` has the shorter
+name), so relative references between them (``calibration/abc.yaml``'s
+``base: ../scenarios/baseline.yaml``) hold in both. ``scenario_path`` turns a name as
+``cloudrace scenarios`` prints it (``baseline``, ``policy/us_dfc_push``) into the file.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 
 from sim.errors import UserError
 
-KINDS = ("scenarios", "calibration")
+INSTALLED = {"scenarios": "scenarios", "calibration": "calibration_files"}
+"""Each kind's folder inside the installed package."""
 
 
 def shipped_folder(kind: str) -> Path:
@@ -25,10 +26,10 @@ def shipped_folder(kind: str) -> Path:
     The installed package data if there is any, else the checkout's top-level folder (which
     ``pyproject.toml`` packs into the wheel).
     """
-    if kind not in KINDS:
-        raise ValueError(f"expected one of {KINDS}, got {kind!r}")
+    if kind not in INSTALLED:
+        raise ValueError(f"expected one of {tuple(INSTALLED)}, got {kind!r}")
     package = Path(str(resources.files("sim")))
-    installed = package / "shipped" / kind
+    installed = package / INSTALLED[kind]
     return installed if installed.is_dir() else package.parent / kind
 
 
