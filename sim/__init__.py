@@ -28,6 +28,7 @@ __all__ = [
     "attribute",
     "calibrate",
     "compare",
+    "contracts_table",
     "load_scenario",
     "run",
     "sweep",
@@ -38,7 +39,7 @@ _HOMES = {
     "Comparison": "sim.api", "Validation": "sim.api", "attribute": "sim.api",
     "calibrate": "sim.api", "compare": "sim.api", "load_scenario": "sim.api", "run": "sim.api",
     "sweep": "sim.api", "validate": "sim.api", "Results": "sim.results",
-    "UserError": "sim.errors",
+    "UserError": "sim.errors", "contracts_table": "sim.runner",
 }
 """Where each public name is defined (imported when first asked for)."""
 
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     )
     from sim.errors import UserError
     from sim.results import Results
+    from sim.runner import contracts_table
 
 
 def __getattr__(name: str) -> Any:
