@@ -36,10 +36,18 @@ __all__ = [
 ]
 
 _HOMES = {
-    "Comparison": "sim.api", "Validation": "sim.api", "attribute": "sim.api",
-    "calibrate": "sim.api", "compare": "sim.api", "load_scenario": "sim.api", "run": "sim.api",
-    "sweep": "sim.api", "validate": "sim.api", "Results": "sim.results",
-    "UserError": "sim.errors", "contracts_table": "sim.runner",
+    "Comparison": "sim.api",
+    "Validation": "sim.api",
+    "attribute": "sim.api",
+    "calibrate": "sim.api",
+    "compare": "sim.api",
+    "load_scenario": "sim.api",
+    "run": "sim.api",
+    "sweep": "sim.api",
+    "validate": "sim.api",
+    "Results": "sim.results",
+    "UserError": "sim.errors",
+    "contracts_table": "sim.runner",
 }
 """Where each public name is defined (imported when first asked for)."""
 

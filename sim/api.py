@@ -28,8 +28,9 @@ ScenarioLike = ScenarioFile | str | Path
 """A loaded scenario, a scenario file, or a shipped scenario's name (``policy/us_dfc_push``)."""
 
 
-def load_scenario(path_or_name: str | Path,
-                  overrides: Mapping[str, Any] | Sequence[str] | None = None) -> ScenarioFile:
+def load_scenario(
+    path_or_name: str | Path, overrides: Mapping[str, Any] | Sequence[str] | None = None
+) -> ScenarioFile:
     """A validated scenario from a file or a shipped scenario's name.
 
     ``overrides`` are applied as ``--set`` applies them, cross-checks included: either a mapping
@@ -59,9 +60,17 @@ def _workers(workers: int, executor: Executor | None) -> int | Executor:
     return executor if executor is not None else shared_executor(workers)
 
 
-def run(scenario: ScenarioLike, replications: int = 10, seed: int | None = None,
-        workers: int = 1, executor: Executor | None = None, *, tenders: bool = False,
-        progress: bool = False, name: str | None = None) -> Results:
+def run(
+    scenario: ScenarioLike,
+    replications: int = 10,
+    seed: int | None = None,
+    workers: int = 1,
+    executor: Executor | None = None,
+    *,
+    tenders: bool = False,
+    progress: bool = False,
+    name: str | None = None,
+) -> Results:
     """Run ``replications`` of a scenario; the results are held in memory.
 
     Replication seeds are spawned from ``seed`` (default: the scenario's ``run.seed``) as
@@ -78,10 +87,12 @@ def run(scenario: ScenarioLike, replications: int = 10, seed: int | None = None,
     settings, default_name, source = _scenario(scenario)
     root = settings.run.seed if seed is None else seed
     started = datetime.now(UTC)
-    seeds, results = run_scenario(settings, replications, root, tenders, progress,
-                                  _workers(workers, executor))
-    record = RunRecord(settings, name or default_name, source, [], replications, root, seeds,
-                       started)
+    seeds, results = run_scenario(
+        settings, replications, root, tenders, progress, _workers(workers, executor)
+    )
+    record = RunRecord(
+        settings, name or default_name, source, [], replications, root, seeds, started
+    )
     return Results(record, results)
 
 
@@ -101,13 +112,24 @@ class Comparison:
         """The comparison as markdown (what ``cloudrace compare`` prints and writes)."""
         from sim.cli_compare import comparison_report
 
-        return comparison_report(self.scenarios, next(iter(self.scenarios)), self.differences,
-                                 f"{self.replications} replications on common seeds (chance)")
+        return comparison_report(
+            self.scenarios,
+            next(iter(self.scenarios)),
+            self.differences,
+            f"{self.replications} replications on common seeds (chance)",
+        )
 
 
-def compare(base: ScenarioLike, others: Sequence[ScenarioLike] | Mapping[str, ScenarioLike],
-            replications: int = 10, seed: int | None = None, workers: int = 1,
-            executor: Executor | None = None, *, progress: bool = False) -> Comparison:
+def compare(
+    base: ScenarioLike,
+    others: Sequence[ScenarioLike] | Mapping[str, ScenarioLike],
+    replications: int = 10,
+    seed: int | None = None,
+    workers: int = 1,
+    executor: Executor | None = None,
+    *,
+    progress: bool = False,
+) -> Comparison:
     """Run a base scenario and others on the same replication seeds and difference them.
 
     Scenarios are named by their file (``us_dfc_push``), by the keys of ``others`` if it is a
@@ -120,8 +142,10 @@ def compare(base: ScenarioLike, others: Sequence[ScenarioLike] | Mapping[str, Sc
     from sim.runner import replication_seeds, run_tasks
 
     if isinstance(others, Mapping):
-        loaded = [(load_scenario(item) if not isinstance(item, ScenarioFile) else item, name,
-                   str(item)) for name, item in others.items()]
+        loaded = [
+            (load_scenario(item) if not isinstance(item, ScenarioFile) else item, name, str(item))
+            for name, item in others.items()
+        ]
     else:
         loaded = [_scenario(item, f"scenario_{index}") for index, item in enumerate(others, 1)]
     loaded.insert(0, _scenario(base, "base"))
@@ -130,15 +154,17 @@ def compare(base: ScenarioLike, others: Sequence[ScenarioLike] | Mapping[str, Sc
         raise UserError("compare: scenario names must differ (they name the scenarios)")
     base_name = loaded[0][1]
     root = loaded[0][0].run.seed if seed is None else seed
-    draws = [Draw(-1, index, replication_seed)
-             for index, replication_seed in enumerate(replication_seeds(root, replications))]
+    draws = [
+        Draw(-1, index, replication_seed)
+        for index, replication_seed in enumerate(replication_seeds(root, replications))
+    ]
     tasks = [(settings, name, draw) for draw in draws for name, settings in scenarios.items()]
-    results = run_tasks(tasks, _workers(workers, executor), progress, "runs",
-                        function=run_outcomes)
+    results = run_tasks(tasks, _workers(workers, executor), progress, "runs", function=run_outcomes)
     outcomes = pd.DataFrame([outcome for outcome, _ in results])
     trajectories = pd.concat([trajectory for _, trajectory in results], ignore_index=True)
-    return Comparison(scenarios, outcomes, trajectories,
-                      paired_differences(outcomes, base_name), replications)
+    return Comparison(
+        scenarios, outcomes, trajectories, paired_differences(outcomes, base_name), replications
+    )
 
 
 @dataclass
@@ -157,9 +183,16 @@ class Validation:
         return format_table(self.table, self.joint)
 
 
-def validate(scenario: str | Path = "baseline", replications: int = 30,
-             seed: int | None = None, workers: int = 1, executor: Executor | None = None,
-             overrides: Sequence[str] = (), *, progress: bool = False) -> Validation:
+def validate(
+    scenario: str | Path = "baseline",
+    replications: int = 30,
+    seed: int | None = None,
+    workers: int = 1,
+    executor: Executor | None = None,
+    overrides: Sequence[str] = (),
+    *,
+    progress: bool = False,
+) -> Validation:
     """Run a scenario to the record's cut-off and compare it with every pattern of the record."""
     from sim.runner import run_scenario
     from sim.scenario import load_scenario as load
@@ -174,17 +207,24 @@ def validate(scenario: str | Path = "baseline", replications: int = 30,
     targets = load_targets()
     settings = load(scenario, [*overrides, f"run.end_year={int(targets.cutoff)}"])
     root = settings.run.seed if seed is None else seed
-    _, results = run_scenario(settings, replications, root, progress=progress,
-                              workers=_workers(workers, executor))
-    per_replication = outcomes_by_replication(pd.concat([r.contracts for r in results]),
-                                              targets)
+    _, results = run_scenario(
+        settings, replications, root, progress=progress, workers=_workers(workers, executor)
+    )
+    per_replication = outcomes_by_replication(pd.concat([r.contracts for r in results]), targets)
     joint = {role: joint_check(per_replication, targets.role(role)) for role in ROLES}
     return Validation(compare_with_targets(per_replication, targets), per_replication, joint)
 
 
-def attribute(scenario: ScenarioLike, replications: int = 10, seed: int | None = None,
-              permutations: int = 16, workers: int = 1, executor: Executor | None = None,
-              *, progress: bool = False):
+def attribute(
+    scenario: ScenarioLike,
+    replications: int = 10,
+    seed: int | None = None,
+    permutations: int = 16,
+    workers: int = 1,
+    executor: Executor | None = None,
+    *,
+    progress: bool = False,
+):
     """Shapley attribution of each outcome to the scenario's levers and mechanisms
     (``sim.attribution.attribute``); returns its ``AttributionResult``."""
     from functools import partial
@@ -196,14 +236,26 @@ def attribute(scenario: ScenarioLike, replications: int = 10, seed: int | None =
 
     settings, _, _ = _scenario(scenario)
     root = settings.run.seed if seed is None else seed
-    runner = partial(run_tasks, workers=_workers(workers, executor), progress=progress,
-                     label="coalition runs", function=coalition_outcomes)
-    return decompose(settings, replication_seeds(root, replications), load_targets(),
-                     permutations, run=runner)
+    runner = partial(
+        run_tasks,
+        workers=_workers(workers, executor),
+        progress=progress,
+        label="coalition runs",
+        function=coalition_outcomes,
+    )
+    return decompose(
+        settings, replication_seeds(root, replications), load_targets(), permutations, run=runner
+    )
 
 
-def calibrate(spec: str | Path | None = None, database: str | Path = "calibration.db",
-              workers: int = 1, *, resume: bool = False, progress: bool = False):
+def calibrate(
+    spec: str | Path | None = None,
+    database: str | Path = "calibration.db",
+    workers: int = 1,
+    *,
+    resume: bool = False,
+    progress: bool = False,
+):
     """ABC-SMC calibration on the record (``sim.calibration.calibrate``; needs the
     ``experiments`` extra). ``spec`` defaults to the shipped ``calibration/abc.yaml``."""
     from sim.calibration import calibrate as fit
@@ -213,12 +265,25 @@ def calibrate(spec: str | Path | None = None, database: str | Path = "calibratio
 
     path = Path(spec) if spec is not None else shipped_folder("calibration") / "abc.yaml"
     loaded, base = load_spec(path)
-    return fit(loaded, base, load_targets(), Path(database), workers=workers, resume=resume,
-               progress=progress)
+    return fit(
+        loaded,
+        base,
+        load_targets(),
+        Path(database),
+        workers=workers,
+        resume=resume,
+        progress=progress,
+    )
 
 
-def sweep(experiment: str | Path, out: str | Path, executor: str = "processes",
-          workers: int | None = None, *, progress: bool = False) -> Path:
+def sweep(
+    experiment: str | Path,
+    out: str | Path,
+    executor: str = "processes",
+    workers: int | None = None,
+    *,
+    progress: bool = False,
+) -> Path:
     """Run an experiment file's design into a new sweep folder (``sim.experiments.sweep``);
     returns the folder, which ``sim.experiments.store`` and ``cloudrace sensitivity`` read."""
     from sim.experiments.executors import make_executor

@@ -39,8 +39,12 @@ class CountryLog:
         self.states = list(model.states)
         self.columns = ["year", "country", *(f"installed_share_{p}" for p in self.providers)]
         for state in self.states:
-            self.columns += [f"leverage_{state}", f"dependent_{state}", f"dependence_{state}",
-                             f"debt_usd_m_{state}"]
+            self.columns += [
+                f"leverage_{state}",
+                f"dependent_{state}",
+                f"dependence_{state}",
+                f"debt_usd_m_{state}",
+            ]
         self.columns.append("alignment")
         self.rows: list[tuple] = []
 
@@ -51,14 +55,19 @@ class CountryLog:
             installed = {provider.name: amount for provider, amount in government.installed.items()}
             total = sum(installed.values())
             row: list = [int(round(year)), government.iso3]
-            row += [round(installed.get(name, 0.0) / total, DIGITS) if total else 0.0
-                    for name in self.providers]
+            row += [
+                round(installed.get(name, 0.0) / total, DIGITS) if total else 0.0
+                for name in self.providers
+            ]
             workloads = government.sensitive_workloads()
             for state in self.states:
                 leverage = leverage_share(workloads, state) if workloads else 0.0
-                row += [round(leverage, DIGITS), leverage >= threshold and bool(workloads),
-                        round(government.dependence.get(state, 0.0), DIGITS),
-                        round(government.debt.get(state, 0.0), DIGITS)]
+                row += [
+                    round(leverage, DIGITS),
+                    leverage >= threshold and bool(workloads),
+                    round(government.dependence.get(state, 0.0), DIGITS),
+                    round(government.debt.get(state, 0.0), DIGITS),
+                ]
             row.append(round(government.alignment, DIGITS))
             self.rows.append(tuple(row))
 
@@ -67,8 +76,9 @@ class CountryLog:
         return pd.DataFrame(self.rows, columns=self.columns)
 
 
-def most_dependent(countries: pd.DataFrame, states: list[str], top: int = 5
-                   ) -> dict[str, pd.DataFrame]:
+def most_dependent(
+    countries: pd.DataFrame, states: list[str], top: int = 5
+) -> dict[str, pd.DataFrame]:
     """The governments most dependent on each state in the table's last year.
 
     Ranked by the share of replications in which the government is dependent on the state
@@ -79,10 +89,16 @@ def most_dependent(countries: pd.DataFrame, states: list[str], top: int = 5
     last = countries[countries["year"] == countries["year"].max()]
     ranked = {}
     for state in states:
-        table = last.groupby("country", observed=True).agg(
-            replications_dependent=(f"dependent_{state}", "mean"),
-            mean_leverage=(f"leverage_{state}", "mean")).reset_index()
+        table = (
+            last.groupby("country", observed=True)
+            .agg(
+                replications_dependent=(f"dependent_{state}", "mean"),
+                mean_leverage=(f"leverage_{state}", "mean"),
+            )
+            .reset_index()
+        )
         table = table[table["replications_dependent"] > 0]
-        ranked[state] = table.sort_values(["replications_dependent", "mean_leverage", "country"],
-                                          ascending=[False, False, True]).head(top)
+        ranked[state] = table.sort_values(
+            ["replications_dependent", "mean_leverage", "country"], ascending=[False, False, True]
+        ).head(top)
     return ranked

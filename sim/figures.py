@@ -12,8 +12,9 @@ from typing import Any
 from matplotlib.figure import Figure
 
 
-def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
-             **kwargs: Any) -> tuple[Figure, Any]:
+def subplots(
+    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None, **kwargs: Any
+) -> tuple[Figure, Any]:
     """A new ``Figure`` and its grid of axes, as ``pyplot.subplots`` returns them (same
     arguments: ``sharey``, ``squeeze``, ``gridspec_kw`` …) but without pyplot."""
     figure = Figure(figsize=figsize)

@@ -50,18 +50,27 @@ class RunRecord:
 
         data_file = Path(self.settings.population.data_file or DEFAULT_COUNTRIES_PATH)
         return {
-            "command": self.command, "scenario_file": self.scenario_file,
-            "scenario_name": self.name, "scenario_hash": scenario_hash(self.settings),
-            "overrides": self.overrides, "root_seed": self.root_seed,
-            "replications": self.replications, "replication_seeds": self.seeds,
+            "command": self.command,
+            "scenario_file": self.scenario_file,
+            "scenario_name": self.name,
+            "scenario_hash": scenario_hash(self.settings),
+            "overrides": self.overrides,
+            "root_seed": self.root_seed,
+            "replications": self.replications,
+            "replication_seeds": self.seeds,
             "country_data": {"file": str(data_file), "sha256": file_sha256(data_file)},
             "started": self.started.isoformat(timespec="seconds"),
         }
 
 
-def write_run_folder(out: Path | None, record: RunRecord,
-                     results: Iterable[ReplicationResult], *, tenders: bool = False,
-                     figures: bool = True) -> tuple[Path, int]:
+def write_run_folder(
+    out: Path | None,
+    record: RunRecord,
+    results: Iterable[ReplicationResult],
+    *,
+    tenders: bool = False,
+    figures: bool = True,
+) -> tuple[Path, int]:
     """Write the results folder of a run: contracts.csv, yearly.csv, countries.csv (and
     tenders.csv), summary.md, figures/ and manifest.json.
 
@@ -81,25 +90,34 @@ def write_run_folder(out: Path | None, record: RunRecord,
     except OSError as error:
         shutil.rmtree(streamed, ignore_errors=True)
         release_folder(folder)
-        raise UserError(f"{folder}: cannot write the results ({error.strerror}); nothing was "
-                        "written") from None
+        raise UserError(
+            f"{folder}: cannot write the results ({error.strerror}); nothing was written"
+        ) from None
     except BaseException:
         shutil.rmtree(streamed, ignore_errors=True)
         release_folder(folder)
         raise
     settings = record.settings
-    tables = ["contracts.csv", "yearly.csv", "countries.csv",
-              *(["tenders.csv"] if tenders else [])]
+    tables = ["contracts.csv", "yearly.csv", "countries.csv", *(["tenders.csv"] if tenders else [])]
     writers: dict[str, Any] = {name: partial(os.replace, streamed / name) for name in tables}
-    writers["summary.md"] = partial(_write_summary, record=record, contracts=run.contracts,
-                                    yearly=run.yearly, countries=run.last_year_countries)
+    writers["summary.md"] = partial(
+        _write_summary,
+        record=record,
+        contracts=run.contracts,
+        yearly=run.yearly,
+        countries=run.last_year_countries,
+    )
     if figures:
-        writers["figures"] = partial(_write_figures, settings=settings, contracts=run.contracts,
-                                     yearly=run.yearly)
+        writers["figures"] = partial(
+            _write_figures, settings=settings, contracts=run.contracts, yearly=run.yearly
+        )
     writers["manifest.json"] = partial(
-        write_manifest, **record.manifest_fields(),
-        finished=datetime.now(UTC).isoformat(timespec="seconds"), outputs=sorted(writers),
-        scenario=settings.model_dump(mode="json"))
+        write_manifest,
+        **record.manifest_fields(),
+        finished=datetime.now(UTC).isoformat(timespec="seconds"),
+        outputs=sorted(writers),
+        scenario=settings.model_dump(mode="json"),
+    )
     try:
         write_results(folder, writers)
     finally:
@@ -107,30 +125,50 @@ def write_run_folder(out: Path | None, record: RunRecord,
     return folder, run.contract_count
 
 
-def _write_summary(path: Path, record: RunRecord, contracts: pd.DataFrame,
-                   yearly: pd.DataFrame, countries: pd.DataFrame) -> None:
+def _write_summary(
+    path: Path,
+    record: RunRecord,
+    contracts: pd.DataFrame,
+    yearly: pd.DataFrame,
+    countries: pd.DataFrame,
+) -> None:
     path.write_text(summary_of(record, contracts, yearly, countries))
 
 
-def summary_of(record: RunRecord, contracts: pd.DataFrame, yearly: pd.DataFrame,
-               countries: pd.DataFrame) -> str:
+def summary_of(
+    record: RunRecord, contracts: pd.DataFrame, yearly: pd.DataFrame, countries: pd.DataFrame
+) -> str:
     """summary.md's text for a run's tables."""
     from sim.summary import summary_text
 
     settings = record.settings
-    return summary_text(scenario_name=record.name, description=settings.description,
-                        contracts=contracts, yearly=yearly, providers=list(settings.providers),
-                        states=list(settings.states), replications=record.replications,
-                        end_year=settings.run.end_year, countries=countries)
+    return summary_text(
+        scenario_name=record.name,
+        description=settings.description,
+        contracts=contracts,
+        yearly=yearly,
+        providers=list(settings.providers),
+        states=list(settings.states),
+        replications=record.replications,
+        end_year=settings.run.end_year,
+        countries=countries,
+    )
 
 
-def _write_figures(path: Path, settings: ScenarioFile, contracts: pd.DataFrame,
-                   yearly: pd.DataFrame) -> None:
+def _write_figures(
+    path: Path, settings: ScenarioFile, contracts: pd.DataFrame, yearly: pd.DataFrame
+) -> None:
     from sim.plots import write_figures
 
-    write_figures(path, contracts=contracts, yearly=yearly, providers=list(settings.providers),
-                  states=list(settings.states), centroids=_centroids(settings),
-                  blocs=_blocs(settings))
+    write_figures(
+        path,
+        contracts=contracts,
+        yearly=yearly,
+        providers=list(settings.providers),
+        states=list(settings.states),
+        centroids=_centroids(settings),
+        blocs=_blocs(settings),
+    )
 
 
 def _centroids(settings: ScenarioFile) -> dict[str, tuple[float, float]]:
@@ -157,8 +195,10 @@ class Results:
         self.replications = replications
 
     def __repr__(self) -> str:
-        return (f"Results({self.record.name!r}, {self.record.replications} replication(s), "
-                f"seed {self.record.root_seed})")
+        return (
+            f"Results({self.record.name!r}, {self.record.replications} replication(s), "
+            f"seed {self.record.root_seed})"
+        )
 
     @property
     def scenario(self) -> ScenarioFile:
@@ -218,20 +258,34 @@ class Results:
         from sim.plots import plot_deals_by_group
         from sim.schema import REGIONS
 
-        return plot_deals_by_group(self.contracts, list(self.scenario.providers), "region",
-                                   REGIONS, "Contracts by region", self.record.replications)
+        return plot_deals_by_group(
+            self.contracts,
+            list(self.scenario.providers),
+            "region",
+            REGIONS,
+            "Contracts by region",
+            self.record.replications,
+        )
 
     def plot_world_map(self) -> Figure:
         """Each country coloured by its dominant provider over the run."""
         from sim.plots import plot_world_map
 
-        return plot_world_map(self.contracts, list(self.scenario.providers),
-                              _centroids(self.scenario), _blocs(self.scenario))
+        return plot_world_map(
+            self.contracts,
+            list(self.scenario.providers),
+            _centroids(self.scenario),
+            _blocs(self.scenario),
+        )
 
     def save(self, folder: str | Path | None = None, *, figures: bool = True) -> Path:
         """Write the results folder ``cloudrace run`` writes; ``folder`` must not exist
         (``None``: a new ``results/NAME-DATE-TIME``). Returns the folder."""
-        written, _ = write_run_folder(None if folder is None else Path(folder), self.record,
-                                      iter(self.replications),
-                                      tenders=self.tenders is not None, figures=figures)
+        written, _ = write_run_folder(
+            None if folder is None else Path(folder),
+            self.record,
+            iter(self.replications),
+            tenders=self.tenders is not None,
+            figures=figures,
+        )
         return written

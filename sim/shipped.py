@@ -50,8 +50,7 @@ def scenario_path(path_or_name: str | Path) -> Path:
         return path  # a file that does not exist: load_scenario says so
     names = scenario_names()
     near = difflib.get_close_matches(str(path), names, n=3, cutoff=0.4)
-    hint = f"; did you mean {', '.join(near)}?" if near else \
-        "; `cloudrace scenarios` lists them"
+    hint = f"; did you mean {', '.join(near)}?" if near else "; `cloudrace scenarios` lists them"
     raise UserError(f"{path}: no such scenario file or shipped scenario{hint}")
 
 

@@ -42,10 +42,13 @@ def test_the_readmes_from_python_code_runs_and_gives_a_table_of_differences():
 
 
 def test_public_names_are_listed_and_imported_on_first_use():
-    code = ("import sys, sim; before = set(sys.modules); sim.run; "
-            "print('pandas' in before, 'sim.api' in before, 'sim.api' in sys.modules)")
-    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             cwd=REPO, check=True)
+    code = (
+        "import sys, sim; before = set(sys.modules); sim.run; "
+        "print('pandas' in before, 'sim.api' in before, 'sim.api' in sys.modules)"
+    )
+    process = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert process.stdout.split() == ["False", "False", "True"]
     for name in sim.__all__:
         assert getattr(sim, name) is not None, name
@@ -76,15 +79,35 @@ def test_every_name_cloudrace_scenarios_prints_loads(capsys):
 
 @pytest.fixture(scope="module")
 def short_run() -> sim.Results:
-    return sim.run(sim.load_scenario("baseline", {"run.end_year": 2010}), replications=2, seed=3,
-                   name="baseline")
+    return sim.run(
+        sim.load_scenario("baseline", {"run.end_year": 2010}),
+        replications=2,
+        seed=3,
+        name="baseline",
+    )
 
 
-def test_run_gives_the_tables_of_cloudrace_run_with_the_same_seed(short_run, tmp_path: Path,
-                                                                 capsys):
+def test_run_gives_the_tables_of_cloudrace_run_with_the_same_seed(
+    short_run, tmp_path: Path, capsys
+):
     out = tmp_path / "cli"
-    result = run_cli(["run", "baseline", "-n", "2", "--seed", "3", "--set", "run.end_year=2010",
-                      "-q", "--no-figures", "-o", out], capsys)
+    result = run_cli(
+        [
+            "run",
+            "baseline",
+            "-n",
+            "2",
+            "--seed",
+            "3",
+            "--set",
+            "run.end_year=2010",
+            "-q",
+            "--no-figures",
+            "-o",
+            out,
+        ],
+        capsys,
+    )
     assert result.code == 0, result.err
     saved = short_run.save(tmp_path / "api", figures=False)
     for name in ("contracts.csv", "yearly.csv", "countries.csv", "summary.md"):
@@ -103,8 +126,12 @@ def test_save_never_overwrites(short_run, tmp_path: Path):
 
 
 def test_plots_are_figures_of_the_object_api(short_run):
-    for plot in (short_run.plot_market_share, short_run.plot_leverage,
-                 short_run.plot_deals_by_region, short_run.plot_world_map):
+    for plot in (
+        short_run.plot_market_share,
+        short_run.plot_leverage,
+        short_run.plot_deals_by_region,
+        short_run.plot_world_map,
+    ):
         figure = plot()
         assert isinstance(figure, Figure)
         assert figure.axes
@@ -133,18 +160,36 @@ def test_countries_table_has_a_row_per_replication_year_and_country(short_run):
         yearly = short_run.yearly.set_index(["replication", "year"])[f"leverage_{state}"]
         assert mean.to_numpy() == pytest.approx(yearly.loc[mean.index].to_numpy(), abs=1e-5)
         count = countries.groupby(["replication", "year"])[f"dependent_{state}"].sum()
-        assert (count == short_run.yearly.set_index(["replication", "year"])
-                [f"dependent_{state}"].loc[count.index]).all()
+        assert (
+            count
+            == short_run.yearly.set_index(["replication", "year"])[f"dependent_{state}"].loc[
+                count.index
+            ]
+        ).all()
 
 
-def test_countries_csv_is_the_same_file_whatever_the_workers(shared_tiny_scenario: Path,
-                                                             tmp_path: Path):
+def test_countries_csv_is_the_same_file_whatever_the_workers(
+    shared_tiny_scenario: Path, tmp_path: Path
+):
     folders = {}
     for workers in ("1", "2"):
         folders[workers] = tmp_path / f"w{workers}"
-        process = run_cli_subprocess(["run", shared_tiny_scenario, "-n", "3", "-w", workers,
-                                      "-q", "--no-figures", "-o", folders[workers]],
-                                     cwd=tmp_path, timeout=120)
+        process = run_cli_subprocess(
+            [
+                "run",
+                shared_tiny_scenario,
+                "-n",
+                "3",
+                "-w",
+                workers,
+                "-q",
+                "--no-figures",
+                "-o",
+                folders[workers],
+            ],
+            cwd=tmp_path,
+            timeout=120,
+        )
         assert process.returncode == 0, process.stderr
     first, second = (folder / "countries.csv" for folder in folders.values())
     assert first.read_bytes() == second.read_bytes()
@@ -161,7 +206,8 @@ def test_summary_names_the_governments_most_dependent_on_each_state(short_run):
 def test_importing_any_module_leaves_matplotlib_and_pyplot_alone():
     modules = sorted(
         ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
-        for path in (REPO / "sim").rglob("*.py"))
+        for path in (REPO / "sim").rglob("*.py")
+    )
     code = (
         "import importlib, sys, matplotlib\n"
         "matplotlib.use('svg')\n"
@@ -170,9 +216,16 @@ def test_importing_any_module_leaves_matplotlib_and_pyplot_alone():
         "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()\n"
         "if 'matplotlib.pyplot' in sys.modules:\n"
         "    assert sys.modules['matplotlib.pyplot'].get_fignums() == []\n"
-        "print(len(sys.modules))\n")
-    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             cwd=REPO, timeout=180, check=False)
+        "print(len(sys.modules))\n"
+    )
+    process = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=180,
+        check=False,
+    )
     assert process.returncode == 0, process.stderr[-2000:]
 
 
@@ -182,9 +235,12 @@ def test_importing_any_module_leaves_matplotlib_and_pyplot_alone():
 def readme_set_assignments() -> list[str]:
     """The ``--set`` assignments of the README's run example."""
     text = (REPO / "README.md").read_text()
-    return [value.strip('"') for value in
-            re.findall(r'--set (\S+="[^"]+"|\S+=\S+)', text.split("## Running scenarios")[1]
-                       .split("```")[1])]
+    return [
+        value.strip('"')
+        for value in re.findall(
+            r'--set (\S+="[^"]+"|\S+=\S+)', text.split("## Running scenarios")[1].split("```")[1]
+        )
+    ]
 
 
 def test_the_readmes_set_example_adds_a_step_and_keeps_the_pgii_step():
@@ -199,8 +255,10 @@ def test_the_readmes_set_example_adds_a_step_and_keeps_the_pgii_step():
 
 def test_set_on_a_schedule_means_what_a_child_file_means(tmp_path: Path):
     child = tmp_path / "child.yaml"
-    child.write_text(f"extends: {REPO / 'scenarios' / 'baseline.yaml'}\ndescription: child\n"
-                     "states:\n  China:\n    promotion: {2024: 0.9}\n")
+    child.write_text(
+        f"extends: {REPO / 'scenarios' / 'baseline.yaml'}\ndescription: child\n"
+        "states:\n  China:\n    promotion: {2024: 0.9}\n"
+    )
     by_file = load_scenario(child).states["China"].promotion
     by_set = load_scenario("baseline", ["states.China.promotion={2024: 0.9}"])
     assert by_set.states["China"].promotion == by_file
