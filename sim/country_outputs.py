@@ -76,15 +76,13 @@ class CountryLog:
         return pd.DataFrame(self.rows, columns=self.columns)
 
 
-def most_dependent(
-    countries: pd.DataFrame, states: list[str], top: int = 5
-) -> dict[str, pd.DataFrame]:
+def most_dependent(countries: pd.DataFrame, states: list[str]) -> dict[str, pd.DataFrame]:
     """The governments most dependent on each state in the table's last year.
 
     Ranked by the share of replications in which the government is dependent on the state
-    (leverage at or above the threshold), then by its mean leverage; only governments dependent
-    in at least one replication. Each table has ``country``, ``replications_dependent`` (a
-    share) and ``mean_leverage``.
+    (leverage at or above the threshold), then by its mean leverage (then by code); every
+    government dependent in at least one replication. Each table has ``country``,
+    ``replications_dependent`` (a share) and ``mean_leverage``.
     """
     last = countries[countries["year"] == countries["year"].max()]
     ranked = {}
@@ -100,5 +98,5 @@ def most_dependent(
         table = table[table["replications_dependent"] > 0]
         ranked[state] = table.sort_values(
             ["replications_dependent", "mean_leverage", "country"], ascending=[False, False, True]
-        ).head(top)
+        )
     return ranked

@@ -7,6 +7,8 @@ import pandas as pd
 
 from sim.country_outputs import most_dependent
 
+TOP = 5
+"""Governments named per state in the dependence section."""
 RECORD_CUTOFF = 2021.33
 """End of the CSIS data (April 2021): the window for the historical headline."""
 
@@ -114,7 +116,10 @@ def _dependence_lines(countries: pd.DataFrame, states: list[str]) -> list[str]:
              "the mean leverage across replications (countries.csv has every country and year).",
              ""]
     for state, table in most_dependent(countries, states).items():
+        always = int((table["replications_dependent"] == 1).sum())
         named = [f"{row.country} ({row.replications_dependent:.0%} of replications, leverage "
-                 f"{row.mean_leverage:.2f})" for row in table.itertuples()]
-        lines.append(f"- {state}: " + ("; ".join(named) if named else "none") + ".")
+                 f"{row.mean_leverage:.2f})" for row in table.head(TOP).itertuples()]
+        lines.append(f"- {state}: {always} governments dependent in every replication, "
+                     f"{len(table)} in at least one; first: "
+                     + ("; ".join(named) if named else "none") + ".")
     return [*lines, ""]

@@ -272,3 +272,11 @@ def test_set_replace_replaces_a_whole_schedule_and_a_number_replaces_it_too():
     assert replaced.states["China"].promotion == {2024: 0.9}
     constant = load_scenario("baseline", ["states.China.promotion=0.4"])
     assert constant.states["China"].promotion == 0.4
+
+
+def test_validate_gives_the_table_cloudrace_validate_writes(tmp_path: Path, capsys):
+    result = run_cli(["validate", "-n", "2", "--seed", "5", "-q", "-o", tmp_path / "v"], capsys)
+    assert result.code in (0, 1), result.err
+    validation = sim.validate(replications=2, seed=5)
+    assert validation.table.to_csv(index=False) == (tmp_path / "v" / "validation.csv").read_text()
+    assert validation.report() in result.out
