@@ -28,17 +28,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim import shapley  # noqa: E402
-from sim.calibration import load_scenario_values  # noqa: E402
-from sim.comparison import FUTURE  # noqa: E402
-from sim.levers import (  # noqa: E402
+from sim import shapley
+from sim.calibration import load_scenario_values
+from sim.comparison import FUTURE
+from sim.figures import subplots
+from sim.levers import (
     MECHANISMS,
     STATE_LEVERS,
     Switch,
@@ -46,8 +43,8 @@ from sim.levers import (  # noqa: E402
     lever_off_everywhere,
     switched_off,
 )
-from sim.schema import ScenarioFile  # noqa: E402
-from sim.validation import TargetSet, record_outcomes  # noqa: E402
+from sim.schema import ScenarioFile
+from sim.validation import TargetSet, record_outcomes
 
 SWITCH_OFF = {
     lever: partial(lever_off_everywhere, lever=lever) for lever in (*STATE_LEVERS, *MECHANISMS)
@@ -279,7 +276,7 @@ def plot_attribution(table: pd.DataFrame, path: Path) -> None:
     raw = table.pivot(index="switch", columns="label", values="shapley").loc[switches, order]
     scale = raw.abs().max().replace(0.0, 1.0)
     grid = raw / scale
-    figure, axis = plt.subplots(figsize=(13, 0.5 * len(raw) + 2.6))
+    figure, axis = subplots(figsize=(13, 0.5 * len(raw) + 2.6))
     image = axis.imshow(grid.to_numpy(), cmap="PuOr_r", vmin=-1, vmax=1, aspect="auto")
     axis.set_xticks(
         range(len(order)),
@@ -313,4 +310,3 @@ def plot_attribution(table: pd.DataFrame, path: Path) -> None:
     )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)

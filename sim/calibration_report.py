@@ -14,16 +14,12 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import yaml
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
-
-from sim.attribution import SWITCH_OFF  # noqa: E402
-from sim.calibration import (  # noqa: E402
+from sim.attribution import SWITCH_OFF
+from sim.calibration import (
     DATABASE,
     CalibrationResult,
     CalibrationSpec,
@@ -33,11 +29,12 @@ from sim.calibration import (  # noqa: E402
     load_scenario_values,
     weighted_quantiles,
 )
-from sim.errors import UserError  # noqa: E402
-from sim.outputs import write_results  # noqa: E402
-from sim.runner import contracts_table, replication_seeds, run_tasks  # noqa: E402
-from sim.schema import ScenarioFile  # noqa: E402
-from sim.validation import TargetSet  # noqa: E402
+from sim.errors import UserError
+from sim.figures import subplots
+from sim.outputs import write_results
+from sim.runner import contracts_table, replication_seeds, run_tasks
+from sim.schema import ScenarioFile
+from sim.validation import TargetSet
 
 STATE_SUPPORT = ("financing", "subsidies", "strategic value", "security pressure", "promotion",
                  "export controls")
@@ -146,7 +143,7 @@ def plot_marginals(result: CalibrationResult, spec: CalibrationSpec, path: Path)
     keys = list(spec.parameters)
     columns = min(4, len(keys))
     rows = int(np.ceil(len(keys) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.4 * rows),
+    figure, axes = subplots(rows, columns, figsize=(3.2 * columns, 2.4 * rows),
                                 squeeze=False)
     for axis, key in zip(axes.flat, keys, strict=False):
         prior = spec.parameters[key]
@@ -167,13 +164,12 @@ def plot_marginals(result: CalibrationResult, spec: CalibrationSpec, path: Path)
     figure.suptitle("Posterior densities (weighted) against the uniform prior", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)
 
 
 def plot_correlations(matrix: pd.DataFrame, path: Path) -> None:
     """Heat map of the posterior's pairwise correlations."""
     size = 2.5 + 0.45 * len(matrix)
-    figure, axis = plt.subplots(figsize=(size + 1, size))
+    figure, axis = subplots(figsize=(size + 1, size))
     image = axis.imshow(matrix.to_numpy(), cmap="PuOr_r", vmin=-1, vmax=1)
     labels = [key.split(".")[-1] if key.count(".") == 1 else key for key in matrix.index]
     axis.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
@@ -185,7 +181,6 @@ def plot_correlations(matrix: pd.DataFrame, path: Path) -> None:
     axis.set_title("Posterior correlations between calibrated parameters", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)
 
 
 def _markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:

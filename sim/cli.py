@@ -16,9 +16,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
+from sim import __version__
 from sim.cli_calibration import add_commands as add_calibration_commands
 from sim.cli_compare import add_commands as add_compare_commands
 from sim.errors import UserError
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cloudrace",
         description="Cloud Race: an agent-based model of the US-China contest for government "
                     "cloud contracts in developing countries.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = common_options()
 
@@ -46,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run", parents=[common], help="run a scenario and write a results folder",
         description="Run a scenario's replications and write contracts.csv, yearly.csv, "
                     "manifest.json, figures/ and summary.md to a new results folder.")
-    run.add_argument("scenario", type=Path, help="scenario file, e.g. scenarios/baseline.yaml")
+    run.add_argument("scenario", type=Path,
+                     help="scenario file, or a shipped scenario's name as `cloudrace scenarios` "
+                          "prints it (e.g. baseline, policy/us_dfc_push.yaml)")
     run.add_argument("--replications", "-n", type=replications_count, metavar="N",
                      help="number of replications (default: the scenario's run.replications; "
                           f"at most {MAX_REPLICATIONS:,})")
@@ -88,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 def common_options() -> argparse.ArgumentParser:
     """Options shared by the commands that run the model: output folder, workers, quiet."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--out", type=Path, metavar="DIR",
+    common.add_argument("--out", "-o", type=Path, metavar="DIR",
                         help="results folder to create (must not exist; default: "
                              "results/<name>-<date-time>)")
     common.add_argument("--workers", "-w", type=workers_count, default=1, metavar="N",
@@ -133,85 +136,25 @@ def seed_value(text: str) -> int:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    """Run a scenario and write its results folder.
-
-    The tables are appended to files beside the folder as the replications finish (memory does
-    not grow with them) and moved into it with the rest once everything is written.
-    """
-    import os
-    import shutil
-
-    from sim.countries import DEFAULT_COUNTRIES_PATH, load_countries
-    from sim.outputs import (
-        claim_results_folder,
-        file_sha256,
-        release_folder,
-        write_manifest,
-        write_results,
-    )
-    from sim.plots import write_figures
-    from sim.run_tables import stream_tables
+    """Run a scenario and write its results folder (``sim.results.write_run_folder``, the path
+    ``sim.run(...).save`` takes too), streaming the replications so memory does not grow."""
+    from sim.results import RunRecord, write_run_folder
     from sim.runner import shared_executor, stream_scenario
-    from sim.scenario import load_scenario, scenario_hash
-    from sim.summary import write_summary
+    from sim.scenario import load_scenario
+    from sim.shipped import scenario_path
 
-    settings = load_scenario(args.scenario, args.overrides)
+    path = scenario_path(args.scenario)
+    settings = load_scenario(path, args.overrides)
     replications = args.replications or settings.run.replications
     root_seed = settings.run.seed if args.seed is None else args.seed
-    started = datetime.now(UTC)
-    name = args.scenario.stem
-    folder = claim_results_folder(args.out, name, started)
-    # The tables stream into a hidden folder beside it, cleared as stale if this process dies.
-    streamed = folder.parent / f".{folder.name}.tables.partial-{os.getpid()}"
-    try:
-        streamed.mkdir(parents=True)
-        seeds, results = stream_scenario(settings, replications, root_seed, args.tenders,
-                                         progress=not args.quiet,
-                                         workers=shared_executor(args.workers, args.scheduler))
-        run = stream_tables(results, streamed, args.tenders)
-    except OSError as error:
-        shutil.rmtree(streamed, ignore_errors=True)
-        release_folder(folder)
-        raise UserError(f"{folder}: cannot write the results ({error.strerror}); nothing was "
-                        "written") from None
-    except BaseException:
-        shutil.rmtree(streamed, ignore_errors=True)
-        release_folder(folder)
-        raise
-    contracts, yearly = run.contracts, run.yearly
-    providers = list(settings.providers)
-    states = list(settings.states)
-    data_file = Path(settings.population.data_file or DEFAULT_COUNTRIES_PATH)
-    writers = {
-        "contracts.csv": partial(os.replace, streamed / "contracts.csv"),
-        "yearly.csv": partial(os.replace, streamed / "yearly.csv"),
-        "summary.md": partial(write_summary, scenario_name=name,
-                              description=settings.description, contracts=contracts,
-                              yearly=yearly, providers=providers, states=states,
-                              replications=replications, end_year=settings.run.end_year),
-    }
-    if args.tenders:
-        writers["tenders.csv"] = partial(os.replace, streamed / "tenders.csv")
-    if not args.no_figures:
-        countries = load_countries(settings.population.data_file)
-        centroids = {row.iso3: (row.lon, row.lat) for row in countries.itertuples()}
-        writers["figures"] = partial(write_figures, contracts=contracts, yearly=yearly,
-                                     providers=providers, states=states, centroids=centroids,
-                                     blocs={n: state.bloc for n, state in settings.states.items()})
-    writers["manifest.json"] = partial(
-        write_manifest, command=args.command_line, scenario_file=str(args.scenario),
-        scenario_name=name,
-        scenario_hash=scenario_hash(settings), overrides=args.overrides,
-        root_seed=root_seed, replications=replications, replication_seeds=seeds,
-        country_data={"file": str(data_file), "sha256": file_sha256(data_file)},
-        started=started.isoformat(timespec="seconds"),
-        finished=datetime.now(UTC).isoformat(timespec="seconds"),
-        outputs=sorted(writers), scenario=settings.model_dump(mode="json"))
-    try:
-        write_results(folder, writers)
-    finally:
-        shutil.rmtree(streamed, ignore_errors=True)
-    print(f"Wrote {folder}/ ({run.contract_count} contracts over {replications} replication(s)); "
+    seeds, results = stream_scenario(settings, replications, root_seed, args.tenders,
+                                     progress=not args.quiet,
+                                     workers=shared_executor(args.workers, args.scheduler))
+    record = RunRecord(settings, Path(args.scenario).stem, str(args.scenario), args.overrides,
+                       replications, root_seed, seeds, datetime.now(UTC), args.command_line)
+    folder, contracts = write_run_folder(args.out, record, results, tenders=args.tenders,
+                                         figures=not args.no_figures)
+    print(f"Wrote {folder}/ ({contracts} contracts over {replications} replication(s)); "
           f"headline numbers in {folder / 'summary.md'}")
     return 0
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from sim.cli_compare import at_least_two_replications, non_negative, seed_value
 from sim.errors import UserError
 
-DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
+DEFAULT_SCENARIO = Path("baseline")
+"""The shipped baseline, by name (found in an installed wheel as in the checkout)."""
 DEFAULT_SPEC = Path("calibration/abc.yaml")
 CALIBRATION_DOC = Path("docs/calibration.md")
 
@@ -23,7 +24,7 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
         "validate", parents=[common], help="compare the baseline with the public record",
         description="Run a scenario over 2006 to April 2021 and compare it with every pattern "
                     "of the public record (sim/data/targets.yaml), calibration targets and "
-                    "hold-outs reported apart: mean with its 90 %% confidence interval, the "
+                    "hold-outs reported apart: mean with its 90 % confidence interval, the "
                     "spread of single runs, the band check, a posterior-predictive p-value per "
                     "pattern and a joint Mahalanobis check; with --seeds K, whether the verdict "
                     "holds for K root seeds. Exit status 0 only when every pattern passes for "

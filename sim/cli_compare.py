@@ -28,7 +28,7 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
         description="Run every scenario on the same seeds as the base (common random numbers) "
                     "and report paired differences in the key outcomes (shares of new contracts "
                     "2022-2035, leverage, dependence, debt, public money per contract gained), "
-                    "each with the 90 %% confidence interval of its mean (chance only) and, "
+                    "each with the 90 % confidence interval of its mean (chance only) and, "
                     "with --posterior and --structures, its predictive interval across "
                     "posterior members and structures and a decomposition of its variance into "
                     "chance, parameters and structure. Writes CSV tables, figures and a report.")

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.comparison import HEADLINES  # noqa: E402
+from sim.comparison import HEADLINES
+from sim.figures import subplots
 
 
 def plot_trajectories(trajectories: pd.DataFrame, states: list[str], path: Path) -> None:
     """Each state's share of new contracts and leverage over time, one line per scenario."""
-    figure, axes = plt.subplots(len(states), 2, figsize=(12, 3.6 * len(states)), squeeze=False)
+    figure, axes = subplots(len(states), 2, figsize=(12, 3.6 * len(states)), squeeze=False)
     scenarios = list(dict.fromkeys(trajectories["scenario"]))
     for row, state in enumerate(states):
         for column, (prefix, title) in enumerate(
@@ -34,7 +31,6 @@ def plot_trajectories(trajectories: pd.DataFrame, states: list[str], path: Path)
     axes[0][1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     figure.tight_layout()
     figure.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(figure)
 
 
 def plot_differences(differences: pd.DataFrame, path: Path) -> None:
@@ -45,7 +41,7 @@ def plot_differences(differences: pd.DataFrame, path: Path) -> None:
     scenarios = list(dict.fromkeys(differences["scenario"]))
     columns = 2
     rows_count = int(np.ceil(len(outcomes) / columns))
-    figure, axes = plt.subplots(rows_count, columns, figsize=(8.3, (0.28 * len(scenarios) + 1.2)
+    figure, axes = subplots(rows_count, columns, figsize=(8.3, (0.28 * len(scenarios) + 1.2)
                                                               * rows_count),
                                 sharey=True, squeeze=False)
     positions = np.arange(len(scenarios))
@@ -75,4 +71,3 @@ def plot_differences(differences: pd.DataFrame, path: Path) -> None:
                     fontsize=9)
     figure.tight_layout(rect=(0, 0.05, 1, 1))
     figure.savefig(path, dpi=150)
-    plt.close(figure)

@@ -6,7 +6,7 @@ population, internet use), how it is governed (Freedom House), and how it is ali
 partnership, Belt-and-Road memorandum, Clean Network, Taiwan recognition and the dates it switched,
 bans on Chinese vendors).
 
-Those attributes are built once, offline, by ``sim/data/build_countries.py`` and committed as
+Those attributes are built once, offline, by ``tools/build_countries.py`` and committed as
 ``sim/data/countries.csv``; ``sim/data/README.md`` gives the source, year and licence of each
 column. Nothing is downloaded at run time. This module reads that file (or a user's file with the
 same columns) with pandas only and checks it against ``COUNTRY_COLUMNS`` before the model sees it,

@@ -20,6 +20,7 @@ from mesa.experimental.scenarios import Scenario
 from mesa.time import Priority
 
 from sim.countries import load_countries
+from sim.country_outputs import CountryLog
 from sim.government import Government, Tender
 from sim.hand import schedule_hand_incidents
 from sim.localisation import localisation_since
@@ -43,9 +44,10 @@ from sim.schema import (
     StateSettings,
     TenderSettings,
 )
+from sim.shipped import shipped_folder
 from sim.state_actor import StateActor
 
-BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+BASELINE = shipped_folder("scenarios") / "baseline.yaml"
 
 
 class CloudRaceScenario(Scenario):
@@ -134,6 +136,7 @@ class CloudRaceModel(Model):
         self._policy_events: list = []
         self.schedule_policy_changes()
         self.metrics = YearlyMetrics(self)
+        self.country_log = CountryLog(self)
         self.datacollector = DataCollector(model_reporters={
             column: partial(_reported, column) for column in self.metrics.columns})
         self.begin_year()
@@ -322,6 +325,7 @@ class CloudRaceModel(Model):
         """Close the year just ended (trouble, debt, data), then open the next."""
         self.governments.do("close_year")
         self.metrics.close_year(self.year - 1)
+        self.country_log.record(self.year - 1)
         self.datacollector.collect(self)
         if self.year > self.end_year:
             self.running = False

@@ -1,7 +1,8 @@
 """Figures of a run: market shares with bands across replications, deals by group, leverage,
 and a world map of the dominant provider.
 
-Each function takes the run's tables and writes one PNG; bands are the 5-95 % range across
+Each function takes the run's tables and returns one matplotlib ``Figure`` (object API, no
+pyplot state); ``write_figures`` saves them as PNGs; bands are the 5-95 % range across
 replications and lines their mean. Margins are fixed per figure (``MARGINS``) rather than found
 by ``tight_layout``, which draws every figure once more to measure its labels (about a third of
 the time of the figures).
@@ -11,15 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.palette import provider_colour, state_colour  # noqa: E402
-from sim.schema import FH_STATUSES, REGIONS  # noqa: E402
-from sim.worldmap import dominance_by_country, draw_dominance_map  # noqa: E402
+from sim.figures import subplots
+from sim.palette import provider_colour, state_colour
+from sim.schema import FH_STATUSES, REGIONS
+from sim.worldmap import dominance_by_country, draw_dominance_map
 
 MARGINS = {
     "two_panels": {"left": 0.06, "right": 0.99, "bottom": 0.13, "top": 0.92, "wspace": 0.12},
@@ -45,9 +44,9 @@ def _band(axis, yearly: pd.DataFrame, column: str, label: str, colour: str) -> N
         )
 
 
-def plot_market_share(yearly: pd.DataFrame, providers: list[str], path: Path) -> None:
+def plot_market_share(yearly: pd.DataFrame, providers: list[str]) -> Figure:
     """Share of new contracts and of the installed base, by provider, over time."""
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    figure, axes = subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for index, name in enumerate(providers):
         colour = provider_colour(name, index)
         _band(axes[0], yearly, f"share_new_{name}", name, colour)
@@ -61,7 +60,7 @@ def plot_market_share(yearly: pd.DataFrame, providers: list[str], path: Path) ->
     axes[0].set_ylabel("share")
     axes[1].legend(loc="upper right", fontsize=8)
     figure.subplots_adjust(**MARGINS["two_panels"])
-    _finish(figure, path, yearly)
+    return _noted(figure, yearly)
 
 
 def plot_deals_by_group(
@@ -70,9 +69,8 @@ def plot_deals_by_group(
     column: str,
     order: tuple[str, ...],
     title: str,
-    path: Path,
     replications: int,
-) -> None:
+) -> Figure:
     """Contracts per replication by group (region or Freedom House status) and provider."""
     counts = (
         contracts.groupby([column, "provider"])
@@ -80,7 +78,7 @@ def plot_deals_by_group(
         .unstack(fill_value=0)
         .reindex(index=list(order), columns=providers, fill_value=0)
     ) / replications
-    figure, axis = plt.subplots(figsize=(8, 4.2))
+    figure, axis = subplots(figsize=(8, 4.2))
     bottom = pd.Series(0.0, index=counts.index)
     for index, name in enumerate(providers):
         axis.bar(
@@ -96,13 +94,12 @@ def plot_deals_by_group(
     axis.legend(fontsize=8)
     axis.grid(axis="y", alpha=0.3)
     figure.subplots_adjust(**MARGINS["bars"])
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    return figure
 
 
-def plot_leverage(yearly: pd.DataFrame, states: list[str], path: Path) -> None:
+def plot_leverage(yearly: pd.DataFrame, states: list[str]) -> Figure:
     """Each state's leverage index and the governments dependent on it, over time."""
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    figure, axes = subplots(1, 2, figsize=(11, 4.2))
     for index, name in enumerate(states):
         colour = state_colour(name, index)
         _band(axes[0], yearly, f"leverage_{name}", name, colour)
@@ -115,34 +112,45 @@ def plot_leverage(yearly: pd.DataFrame, states: list[str], path: Path) -> None:
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
     figure.subplots_adjust(**MARGINS["two_panels_apart"])
-    _finish(figure, path, yearly)
+    return _noted(figure, yearly)
 
 
-def plot_world_map(
-    contracts: pd.DataFrame,
-    providers: list[str],
-    centroids: dict[str, tuple[float, float]],
-    path: Path,
-    blocs: dict[str, str],
-    replications: int,
-) -> None:
-    """Each country coloured by its dominant provider over the run, with ``path``'s CSV beside it.
+def world_map_table(
+    contracts: pd.DataFrame, blocs: dict[str, str], replications: int
+) -> pd.DataFrame:
+    """Each country's dominance over the run, as the world map draws it (``world_map.csv``).
 
     In each replication a country's dominant provider is the one awarded the most contract
     value there over the whole run, or "no bloc dominates" if no bloc's providers (``blocs``:
-    state -> bloc) won a majority of it; the map shows the label of most replications, pale
-    where its bloc holds under ``STRONG_SHARE`` of the value on average, hatched where it leads
-    in under ``CONSISTENT_SHARE`` of the replications. ``world_map.csv`` (same stem) gives each
-    country's label, consistency and strength with its 5-95 % spread across replications.
+    state -> bloc) won a majority of it. The table gives the label of most replications, its
+    consistency (share of replications in which its bloc leads) and strength (its bloc's share
+    of the value) with the 5-95 % spread across replications.
     """
     value = contracts.groupby(["replication", "country", "provider"])["value_usd_m"].sum()
     bloc_of = {
         provider: blocs[state]
         for provider, state in zip(contracts["provider"], contracts["provider_state"], strict=True)
     }
-    dominance = dominance_by_country(value, bloc_of, replications)
-    dominance.round(4).to_csv(path.with_suffix(".csv"))
-    figure, axes = plt.subplots(figsize=(10, 5.6))
+    return dominance_by_country(value, bloc_of, replications)
+
+
+def plot_world_map(
+    contracts: pd.DataFrame,
+    providers: list[str],
+    centroids: dict[str, tuple[float, float]],
+    blocs: dict[str, str],
+    replications: int,
+    dominance: pd.DataFrame | None = None,
+) -> Figure:
+    """Each country coloured by its dominant provider over the run (``world_map_table``).
+
+    The map shows the label of most replications, pale where its bloc holds under
+    ``STRONG_SHARE`` of the value on average, hatched where it leads in under
+    ``CONSISTENT_SHARE`` of the replications. ``dominance``: the table, if already computed.
+    """
+    if dominance is None:
+        dominance = world_map_table(contracts, blocs, replications)
+    figure, axes = subplots(figsize=(10, 5.6))
     handles = draw_dominance_map(
         axes,
         dominance["dominant"].to_dict(),
@@ -165,16 +173,15 @@ def plot_world_map(
         frameon=False,
     )
     figure.subplots_adjust(**MARGINS["map"])
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    return figure
 
 
-def _finish(figure, path: Path, yearly: pd.DataFrame) -> None:
+def _noted(figure: Figure, yearly: pd.DataFrame) -> Figure:
+    """The figure with a note of what its lines and bands are."""
     replications = yearly["replication"].nunique()
     note = f"mean of {replications} replications" + (", band 5-95 %" if replications > 1 else "")
     figure.text(0.99, 0.01, note, ha="right", va="bottom", fontsize=7, color="0.4")
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    return figure
 
 
 def write_figures(
@@ -189,27 +196,26 @@ def write_figures(
     """All the run's figures into ``folder`` (``blocs``: state -> bloc, for the map)."""
     folder.mkdir()
     replications = int(yearly["replication"].nunique())
-    plot_market_share(yearly, providers, folder / "market_share.png")
-    plot_deals_by_group(
-        contracts,
-        providers,
-        "region",
-        REGIONS,
-        "Contracts by region",
-        folder / "deals_by_region.png",
-        replications,
-    )
-    plot_deals_by_group(
-        contracts,
-        providers,
-        "fh_status",
-        FH_STATUSES,
-        "Contracts by Freedom House status",
-        folder / "deals_by_freedom_status.png",
-        replications,
-    )
-    plot_leverage(yearly, states, folder / "leverage.png")
+    figures = {
+        "market_share": plot_market_share(yearly, providers),
+        "deals_by_region": plot_deals_by_group(
+            contracts, providers, "region", REGIONS, "Contracts by region", replications
+        ),
+        "deals_by_freedom_status": plot_deals_by_group(
+            contracts,
+            providers,
+            "fh_status",
+            FH_STATUSES,
+            "Contracts by Freedom House status",
+            replications,
+        ),
+        "leverage": plot_leverage(yearly, states),
+    }
     if len(contracts):
-        plot_world_map(
-            contracts, providers, centroids, folder / "world_map.png", blocs, replications
+        dominance = world_map_table(contracts, blocs, replications)
+        dominance.round(4).to_csv(folder / "world_map.csv")
+        figures["world_map"] = plot_world_map(
+            contracts, providers, centroids, blocs, replications, dominance
         )
+    for name, figure in figures.items():
+        figure.savefig(folder / f"{name}.png", dpi=110)

@@ -39,6 +39,8 @@ class StreamedRun:
     """The contracts with ``SUMMARY_CONTRACT_COLUMNS`` only."""
     yearly: pd.DataFrame
     contract_count: int
+    last_year_countries: pd.DataFrame
+    """The rows of countries.csv for each replication's last year (for the summary)."""
 
 
 class CsvAppender:
@@ -75,21 +77,25 @@ class CsvAppender:
 
 def stream_tables(results: Iterable[ReplicationResult], folder: Path, tenders: bool
                   ) -> StreamedRun:
-    """Append each replication's tables to ``folder``'s contracts.csv, yearly.csv and (with
-    ``tenders``) tenders.csv, in the order given; keep what the summary and figures need."""
-    names = ["contracts", "yearly", *(["tenders"] if tenders else [])]
+    """Append each replication's tables to ``folder``'s contracts.csv, yearly.csv,
+    countries.csv and (with ``tenders``) tenders.csv, in the order given; keep what the summary
+    and figures need."""
+    names = ["contracts", "yearly", "countries", *(["tenders"] if tenders else [])]
     files = {name: CsvAppender(folder / f"{name}.csv") for name in names}
-    kept_contracts, kept_yearly = [], []
+    kept_contracts, kept_yearly, kept_countries = [], [], []
     count = 0
     for result in results:
         for name, appender in files.items():
             appender.append(getattr(result, name))
         kept_contracts.append(_compact(result.contracts))
         kept_yearly.append(result.yearly)
+        countries = result.countries
+        kept_countries.append(countries[countries["year"] == countries["year"].max()])
         count += len(result.contracts)
     for appender in files.values():
         appender.finish()
-    return StreamedRun(_concat(kept_contracts), pd.concat(kept_yearly, ignore_index=True), count)
+    return StreamedRun(_concat(kept_contracts), pd.concat(kept_yearly, ignore_index=True), count,
+                       pd.concat(kept_countries, ignore_index=True))
 
 
 def _compact(contracts: pd.DataFrame) -> pd.DataFrame:

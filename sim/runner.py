@@ -47,6 +47,8 @@ class ReplicationResult:
     contracts: pd.DataFrame
     yearly: pd.DataFrame
     tenders: pd.DataFrame | None
+    countries: pd.DataFrame
+    """One row per year and country (``sim.country_outputs``)."""
 
 
 def replication_seeds(root_seed: int, replications: int) -> list[int]:
@@ -79,12 +81,13 @@ def model_tables(model: CloudRaceModel, replication: int, seed: int) -> Replicat
     contracts = contracts_table(model)
     yearly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     tenders = pd.DataFrame(model.tender_log) if record_tenders else None
-    for table in (contracts, yearly, tenders):
+    countries = model.country_log.table()
+    for table in (contracts, yearly, tenders, countries):
         if table is not None:
             table.insert(0, "seed", seed)
             table.insert(0, "replication", replication)
     yearly["year"] = yearly["year"].astype(int)
-    return ReplicationResult(contracts, yearly, tenders)
+    return ReplicationResult(contracts, yearly, tenders, countries)
 
 
 def contracts_table(model: CloudRaceModel) -> pd.DataFrame:

@@ -8,7 +8,10 @@ Rules:
 - ``extends: other.yaml`` (relative to the file) loads the parent first; the child's mappings are
   merged key by key into the parent's, anything else (numbers, lists, strings) replaces. A
   time-phased mapping therefore adds or replaces steps; a plain number replaces the whole.
-- ``--set key.path=value`` overrides are applied after ``extends``; the value is read as YAML.
+- ``--set key.path=value`` overrides are applied after ``extends``; the value is read as YAML
+  and means what the same value means in a child scenario file: a mapping (a time-phased
+  ``{year: value}`` schedule) is merged into the one it overrides (adding or replacing steps),
+  anything else replaces. ``--set 'key.path=!replace {2024: 1500}'`` replaces a whole mapping.
 """
 
 from __future__ import annotations
@@ -31,21 +34,29 @@ from sim.errors import UserError
 from sim.limits import MAX_EXTENDS_DEPTH, MAX_INPUT_FILE_BYTES
 from sim.market.financing import repayment_periods
 from sim.schema import ScenarioFile
+from sim.shipped import scenario_path, shipped_folder
 from sim.strict_yaml import load_yaml
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = shipped_folder("scenarios")
+"""The shipped scenarios (the checkout's ``scenarios/``, or the installed package data)."""
 MAX_MESSAGE_LINES = 20
 """A message lists at most this many problems (then says how many more)."""
 
 
 def load_scenario(path: str | Path, overrides: typing.Sequence[str] = (),
-                  values: typing.Mapping[str, Any] | None = None) -> ScenarioFile:
+                  values: typing.Mapping[str, Any] | None = None, *,
+                  merge_values: bool = False) -> ScenarioFile:
     """Load, merge, override and validate a scenario file.
 
-    ``overrides`` are ``key.path=value`` strings as on the command line (the value read as
-    YAML); ``values`` maps key paths to Python values directly (for sliders and experiments).
+    ``path`` is a file, or a shipped scenario's name as ``cloudrace scenarios`` prints it
+    (``baseline``, ``policy/us_dfc_push.yaml``). ``overrides`` are ``key.path=value`` strings
+    as on the command line (the value read as YAML); ``values`` maps key paths to Python
+    values directly. An override merges a mapping into the mapping it overrides, as ``extends``
+    does (``!replace`` replaces it whole); ``values`` replace whole values (the app and
+    experiments compute them whole) unless ``merge_values`` (the Python API, where they mean
+    what ``--set`` means).
     """
-    path = Path(path)
+    path = scenario_path(path)
     files: list[Path] = []
     raw = _read_with_extends(path, chain=(), files=files)
     raw.pop("extends", None)
@@ -53,11 +64,11 @@ def load_scenario(path: str | Path, overrides: typing.Sequence[str] = (),
     label = str(path) if len(files) == 1 else \
         f"{path} (extending {' <- '.join(str(f) for f in files[1:])})"
     override_paths = []
-    assignments = [_parse_override(assignment) + (assignment,) for assignment in overrides]
-    assignments += [(key.split("."), value, f"{key}={show(value)}")
+    assignments = [(*_parse_override(assignment), assignment) for assignment in overrides]
+    assignments += [(key.split("."), value, not merge_values, f"{key}={show(value)}")
                     for key, value in (values or {}).items()]
-    for key_path, value, assignment in assignments:
-        _set_path(raw, key_path, value, assignment)
+    for key_path, value, replace, assignment in assignments:
+        _set_path(raw, key_path, value, assignment, replace)
         override_paths.append(tuple(key_path))
     _resolve_data_file(raw, path)
     try:
@@ -140,19 +151,27 @@ def _deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _parse_override(assignment: str) -> tuple[list[str], Any]:
+REPLACE = "!replace"
+"""The prefix of a ``--set`` value that replaces a whole mapping instead of merging into it."""
+
+
+def _parse_override(assignment: str) -> tuple[list[str], Any, bool]:
+    """The key path, the value (read as YAML) and whether it replaces a mapping whole."""
     key, sep, text = assignment.partition("=")
     if not sep or not key.strip():
         raise UserError(f"--set {clip(assignment)}: expected key.path=value, e.g. "
                         "--set choice.cost_weight=2.5")
+    replace = text.lstrip().startswith(REPLACE)
+    if replace:
+        text = text.lstrip().removeprefix(REPLACE)
     if not text.strip():
-        return key.strip().split("."), None
+        return key.strip().split("."), None, replace
     try:
         value = load_yaml(text, "value")
     except UserError as error:
         raise UserError(f"--set {clip(assignment)}: cannot read the value "
                         f"({str(error).removeprefix('value: ')})") from None
-    return key.strip().split("."), value
+    return key.strip().split("."), value, replace
 
 
 _SHOW = reprlib.Repr(maxlevel=2, maxdict=4, maxlist=4, maxtuple=4, maxset=4, maxstring=60,
@@ -172,7 +191,10 @@ def show(value: Any) -> str:
     return clip(_SHOW.repr(value), 120)
 
 
-def _set_path(raw: dict[str, Any], key_path: list[str], value: Any, assignment: str) -> None:
+def _set_path(raw: dict[str, Any], key_path: list[str], value: Any, assignment: str,
+              replace: bool) -> None:
+    """Set ``value`` at ``key_path``; a mapping merges into a mapping there unless ``replace``
+    (the rule of ``extends``)."""
     node = raw
     for depth, part in enumerate(key_path[:-1]):
         child = node.get(part)
@@ -182,7 +204,10 @@ def _set_path(raw: dict[str, Any], key_path: list[str], value: Any, assignment: 
             where = ".".join(key_path[: depth + 1])
             raise UserError(f"--set {assignment}: {where} is a value, not a section")
         node = child
-    node[key_path[-1]] = value
+    last = key_path[-1]
+    if not replace and isinstance(value, dict) and isinstance(node.get(last), dict):
+        value = _deep_merge(node[last], value)
+    node[last] = value
 
 
 def _resolve_data_file(raw: dict[str, Any], path: Path) -> None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.country_outputs import most_dependent
+
+TOP = 5
+"""Governments named per state in the dependence section."""
 RECORD_CUTOFF = 2021.33
 """End of the CSIS data (April 2021): the window for the historical headline."""
 
@@ -38,8 +42,19 @@ def _per_replication(table: pd.DataFrame, replications: pd.Index) -> pd.Series:
 
 def write_summary(path, *, scenario_name: str, description: str, contracts: pd.DataFrame,
                   yearly: pd.DataFrame, providers: list[str], states: list[str],
-                  replications: int, end_year: int) -> None:
-    """Write the headline numbers of a run as markdown."""
+                  replications: int, end_year: int, countries: pd.DataFrame) -> None:
+    """Write the headline numbers of a run as markdown (``countries``: at least the last
+    year's rows of countries.csv)."""
+    path.write_text(summary_text(
+        scenario_name=scenario_name, description=description, contracts=contracts,
+        yearly=yearly, providers=providers, states=states, replications=replications,
+        end_year=end_year, countries=countries))
+
+
+def summary_text(*, scenario_name: str, description: str, contracts: pd.DataFrame,
+                 yearly: pd.DataFrame, providers: list[str], states: list[str],
+                 replications: int, end_year: int, countries: pd.DataFrame) -> str:
+    """The headline numbers of a run as markdown text."""
     reps = pd.Index(range(replications), name="replication")
     lines = [f"# {scenario_name}: summary", "", description.strip(), "",
              f"{replications} replication(s); each number is the mean across replications "
@@ -49,10 +64,10 @@ def write_summary(path, *, scenario_name: str, description: str, contracts: pd.D
     huawei = early[early["provider"] == "Huawei"]
     if "Huawei" in providers:
         deals = huawei.groupby("replication").size().reindex(reps, fill_value=0)
-        countries = huawei.groupby("replication")["country"].nunique().reindex(reps, fill_value=0)
+        places = huawei.groupby("replication")["country"].nunique().reindex(reps, fill_value=0)
         lines += ["## Up to April 2021 (the period of the CSIS record)", "",
                   f"- Huawei won {interval(deals)} government contracts in "
-                  f"{interval(countries)} countries.", ""]
+                  f"{interval(places)} countries.", ""]
         for column, label in (("region", "region"), ("fh_status", "Freedom House status")):
             shares = (huawei.groupby(["replication", column]).size()
                       / huawei.groupby("replication").size()).unstack(fill_value=0)
@@ -86,4 +101,25 @@ def write_summary(path, *, scenario_name: str, description: str, contracts: pd.D
     financed = _per_replication(contracts[contracts["financing_state"] != ""], reps)
     share = financed / _per_replication(contracts, reps)
     lines += ["", f"Contracts financed by a state bank: {_percent(share)} of all contracts.", ""]
-    path.write_text("\n".join(lines) + "\n")
+    lines += _dependence_lines(countries, states)
+    return "\n".join(lines) + "\n"
+
+
+def _dependence_lines(countries: pd.DataFrame, states: list[str]) -> list[str]:
+    """The governments most dependent on each state in the last year (from countries.csv)."""
+    if countries.empty:
+        return []
+    year = int(countries["year"].max())
+    lines = [f"## Governments most dependent on each state in {year}", "",
+             "Dependent: the state's providers host at least the threshold share of the "
+             "government's sensitive workloads; the share of replications in which it is, and "
+             "the mean leverage across replications (countries.csv has every country and year).",
+             ""]
+    for state, table in most_dependent(countries, states).items():
+        always = int((table["replications_dependent"] == 1).sum())
+        named = [f"{row.country} ({row.replications_dependent:.0%} of replications, leverage "
+                 f"{row.mean_leverage:.2f})" for row in table.head(TOP).itertuples()]
+        lines.append(f"- {state}: {always} governments dependent in every replication, "
+                     f"{len(table)} in at least one; first: "
+                     + ("; ".join(named) if named else "none") + ".")
+    return [*lines, ""]

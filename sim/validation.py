@@ -15,17 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from sim.errors import UserError  # noqa: E402
-from sim.metrics import slug  # noqa: E402
+from sim.errors import UserError
+from sim.figures import subplots
+from sim.metrics import slug
 
 TARGETS_PATH = Path(__file__).resolve().parent / "data" / "targets.yaml"
 ROLES = ("target", "holdout")
@@ -255,7 +252,7 @@ def plot_validation(per_replication: pd.DataFrame, table: pd.DataFrame, path: Pa
                                                                 & (table["unit"] == "%")]))
               if not rows.empty]
     widths = [max(2, len(rows)) for _, rows in groups]
-    figure, axes = plt.subplots(1, len(groups), figsize=(2.2 + 1.0 * sum(widths), 4.8),
+    figure, axes = subplots(1, len(groups), figsize=(2.2 + 1.0 * sum(widths), 4.8),
                                 gridspec_kw={"width_ratios": widths}, squeeze=False)
     for axis, (title, rows) in zip(axes[0], groups, strict=True):
         positions = np.arange(len(rows))
@@ -278,4 +275,3 @@ def plot_validation(per_replication: pd.DataFrame, table: pd.DataFrame, path: Pa
                     "replications)", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)

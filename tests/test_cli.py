@@ -79,8 +79,8 @@ def manifest(run_folder: Path) -> dict:
 
 def test_run_writes_every_file_of_the_results_folder(run_folder: Path):
     names = set(listing(run_folder))
-    assert {"contracts.csv", "yearly.csv", "manifest.json", "summary.md", "figures",
-            "tenders.csv"} <= names
+    assert {"contracts.csv", "yearly.csv", "countries.csv", "manifest.json", "summary.md",
+            "figures", "tenders.csv"} <= names
     for name in FIGURES:
         figure = run_folder / "figures" / name
         assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
@@ -234,7 +234,8 @@ def test_without_tenders_flag_no_tenders_csv_and_without_figures_no_figures(
     out = tmp_path / "out"
     result = run_cli(["run", tiny_scenario, "--out", out, "--no-figures", "-q"], capsys)
     assert result.code == 0, result.err
-    assert listing(out) == ["contracts.csv", "manifest.json", "summary.md", "yearly.csv"]
+    assert listing(out) == ["contracts.csv", "countries.csv", "manifest.json", "summary.md",
+                           "yearly.csv"]
 
 
 def test_seed_replications_and_set_options_reach_the_outputs(tiny_scenario: Path,
@@ -355,6 +356,60 @@ def test_help_exits_0_and_shows_usage(argv: list[str], capsys):
     result = run_cli(argv, capsys)
     assert result.code == 0
     assert result.out.startswith("usage: cloudrace")
+
+
+def test_version_prints_the_package_version(capsys):
+    import sim
+
+    result = run_cli(["--version"], capsys)
+    assert result.code == 0
+    assert result.out.strip() == f"cloudrace {sim.__version__}"
+
+
+SHORT_OPTIONS = {"--replications": "-n", "--workers": "-w", "--out": "-o", "--quiet": "-q"}
+
+
+def _subcommands():
+    import argparse
+
+    from sim.cli import build_parser
+
+    (commands,) = [action for action in build_parser()._actions
+                   if isinstance(action, argparse._SubParsersAction)]
+    return commands.choices
+
+
+@pytest.mark.parametrize("name", sorted(_subcommands()))
+def test_every_command_has_the_same_short_options_and_shows_a_percent_sign_once(name, capsys):
+    parser = _subcommands()[name]
+    for action in parser._actions:
+        for long, short in SHORT_OPTIONS.items():
+            if long in action.option_strings:
+                assert short in action.option_strings, f"{name} {long} lacks {short}"
+    text = parser.format_help()
+    assert "%%" not in text
+    assert "%(" not in text
+
+
+@pytest.mark.parametrize("name", ["baseline", "baseline.yaml", "policy/us_dfc_push.yaml"])
+def test_run_accepts_a_scenario_name_as_cloudrace_scenarios_prints_it(name, tmp_path, capsys,
+                                                                       monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    printed = run_cli(["scenarios"], capsys).out
+    if name.endswith(".yaml"):
+        assert f"{name}\n" in printed
+    result = run_cli(["run", name, "-n", "1", "-q", "--no-figures", "-o", "out",
+                      "--set", "run.end_year=2007"], capsys)
+    assert result.code == 0, result.err
+    assert (tmp_path / "out" / "contracts.csv").is_file()
+
+
+def test_an_unknown_scenario_name_exits_2_naming_the_nearest(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["run", "policy/us_dfc_psh", "-n", "1"], capsys)
+    assert result.code == 2
+    assert "did you mean policy/us_dfc_push" in result.err
+    assert listing(tmp_path) == []
 
 
 def test_run_help_documents_every_option(capsys):

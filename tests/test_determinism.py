@@ -159,7 +159,7 @@ def test_streamed_tables_are_the_bytes_of_the_whole_tables_written_at_once(tiny_
     _, results = run_scenario(settings, 3, settings.run.seed, record_tenders=True,
                               progress=False)
     whole = {name: pd.concat([getattr(r, name) for r in results], ignore_index=True)
-             for name in ("contracts", "yearly", "tenders")}
+             for name in ("contracts", "yearly", "tenders", "countries")}
     for name, table in whole.items():
         write_csv(table, tmp_path / f"{name}.csv")
         assert (folder / f"{name}.csv").read_bytes() == \
@@ -168,7 +168,7 @@ def test_streamed_tables_are_the_bytes_of_the_whole_tables_written_at_once(tiny_
                   description=settings.description, contracts=whole["contracts"],
                   yearly=whole["yearly"], providers=list(settings.providers),
                   states=list(settings.states), replications=3,
-                  end_year=settings.run.end_year)
+                  end_year=settings.run.end_year, countries=whole["countries"])
     assert (folder / "summary.md").read_text() == (tmp_path / "summary.md").read_text()
     assert not [path for path in tmp_path.iterdir() if ".tables-" in path.name]
 

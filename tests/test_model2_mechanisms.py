@@ -38,7 +38,7 @@ from sim.market.financing import (
 )
 from sim.model import BASELINE, CloudRaceModel, CloudRaceScenario
 from sim.palette import provider_colour
-from sim.plots import plot_world_map
+from sim.plots import plot_world_map, world_map_table
 from sim.scenario import load_scenario
 from sim.schema import INCOME_GROUPS
 from sim.worldmap import (
@@ -445,7 +445,12 @@ def test_the_results_map_draws_other_leading_no_bloc_weak_and_unsettled_countrie
     providers = ["Huawei", "Alibaba", "AWS", "Microsoft", "Other"]
     centroids = {iso3: (0.0, 0.0) for iso3 in ("IND", "BRA", "GHA", "KEN", "ZMB", "NGA")}
     blocs = {"China": "china", "US": "west", "Others": "none"}
-    plot_world_map(_map_contracts(), providers, centroids, tmp_path / "world_map.png", blocs, 3)
+    contracts = _map_contracts()
+    dominance = world_map_table(contracts, blocs, 3)
+    dominance.round(4).to_csv(tmp_path / "world_map.csv")
+    plot_world_map(contracts, providers, centroids, blocs, 3, dominance).savefig(
+        tmp_path / "world_map.png"
+    )
     assert (tmp_path / "world_map.png").stat().st_size > 0
     table = pd.read_csv(tmp_path / "world_map.csv", index_col="country")
     assert table.loc["IND", "dominant"] == "Other" and table.loc["IND", "strength"] == 0.8

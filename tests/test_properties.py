@@ -178,7 +178,7 @@ def test_valid_generated_scenarios_run_and_write_a_complete_folder(overrides, tm
     result = run_cli(["run", path, "-q", "--no-figures", "--out", folder / "out"], capsys)
     assert result.code == 0, (result.err[-3000:], path.read_text())
     assert {p.name for p in (folder / "out").iterdir()} == {
-        "contracts.csv", "yearly.csv", "summary.md", "manifest.json"}
+        "contracts.csv", "yearly.csv", "countries.csv", "summary.md", "manifest.json"}
     nothing_written(folder, {"generated.yaml", "out"})
 
 

@@ -160,7 +160,7 @@ def test_hole2_a_long_flat_value_is_refused_with_a_short_message(tmp_path: Path,
      "providers/states", "share_new_Huawei_region_africa"),
     ("states.US.bloc=west", None, None),
     ("providers={'a.b': {home_state: US}}", "providers", "names of letters"),
-    ("providers={}", "providers", "at least one"),
+    ("providers=!replace {}", "providers", "at least one"),  # {} alone merges: no change
 ])
 def test_hole3_invalid_numbers_codes_and_names_are_refused(assignment, key, expected,
                                                            tiny: Path, tmp_path: Path, capsys):

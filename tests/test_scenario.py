@@ -418,10 +418,13 @@ def test_set_overrides_one_value():
     assert scenario.choice.quality_weight == load_scenario(BASELINE).choice.quality_weight
 
 
-def test_set_reads_its_value_as_yaml_and_replaces_a_time_phased_mapping():
+def test_set_reads_its_value_as_yaml_and_merges_a_time_phased_mapping_as_extends_does():
     scenario = load_scenario(BASELINE, ["states.US.promotion={2020: 0.5}",
                                         "providers.AWS.can_bundle_hardware=true"])
-    assert scenario.states["US"].promotion == {2020: 0.5}
+    assert scenario.states["US"].promotion == {
+        **load_scenario(BASELINE).states["US"].promotion, 2020: 0.5}
+    assert load_scenario(BASELINE, ["states.US.promotion=!replace {2020: 0.5}"]
+                         ).states["US"].promotion == {2020: 0.5}
     assert scenario.providers["AWS"].can_bundle_hardware is True
 
 
@@ -540,7 +543,7 @@ def test_scenario_hash_ignores_how_a_value_is_written(tmp_path):
 def test_scenario_hash_changes_with_any_parameter():
     base = scenario_hash(load_scenario(BASELINE))
     assert scenario_hash(load_scenario(BASELINE, ["choice.cost_weight=3.01"])) != base
-    assert scenario_hash(load_scenario(BASELINE, ["states.US.promotion={2020: 0.3}"])) != base
+    assert scenario_hash(load_scenario(BASELINE, ["states.US.promotion={2020: 0.35}"])) != base
     assert scenario_hash(load_scenario(BASELINE, ["run.seed=1"])) != base
 
 

@@ -102,7 +102,7 @@ def fractional_year(text: str) -> float:
     """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as a calendar year with a fraction, 4 decimals.
 
     The first day of the period is used (``2012-07`` is 1 July 2012); the fraction is
-    ``(day_of_year - 1) / days_in_year``, as in ``sim/data/build_countries.py``.
+    ``(day_of_year - 1) / days_in_year``, as in ``tools/build_countries.py``.
     """
     parts = [int(part) for part in str(text).split("-")]
     day = datetime.date(

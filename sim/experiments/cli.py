@@ -31,13 +31,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--executor", choices=EXECUTORS, default="processes",
                        help="where runs execute: this process, worker processes on this machine "
                             "(default), or Dask distributed")
-    sweep.add_argument("--workers", type=_workers, metavar="N",
+    sweep.add_argument("--workers", "-w", type=_workers, metavar="N",
                        help="worker processes (default: the available cores; with --scheduler "
                             "the cluster's own workers are used)")
     sweep.add_argument("--scheduler", metavar="ADDRESS",
                        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
                             "(with --executor dask; default: start a local cluster)")
-    sweep.add_argument("--out", type=Path, metavar="DIR",
+    sweep.add_argument("--out", "-o", type=Path, metavar="DIR",
                        help="sweep folder (default: results/sweep-<experiment>)")
     sweep.add_argument("--resume", action="store_true",
                        help="continue the sweep in the folder: run only what is missing")
@@ -56,7 +56,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                              "results/sweep-sobol_financing")
     sensitivity.add_argument("--outcome", action="append", dest="outcomes", metavar="NAME",
                              help="only this outcome (repeatable; default: all)")
-    sensitivity.add_argument("--out", type=Path, metavar="DIR",
+    sensitivity.add_argument("--out", "-o", type=Path, metavar="DIR",
                              help="folder to create for indices.csv and indices.png (default: "
                                   "RESULTS/sensitivity)")
     sensitivity.add_argument("--no-figure", action="store_true", help="skip indices.png")

@@ -152,16 +152,13 @@ def format_table(method: str, table: pd.DataFrame) -> str:
 
 def plot_indices(method: str, table: pd.DataFrame, path: Path) -> None:
     """One panel per outcome: S1 and ST bars with intervals, or Morris mu_star against sigma."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from sim.figures import subplots
 
     outcomes = list(dict.fromkeys(table["outcome"]))
     columns = min(len(outcomes), 2)
     rows = -(-len(outcomes) // columns)
     parameters = list(dict.fromkeys(table["parameter"]))
-    figure, axes = plt.subplots(rows, columns, squeeze=False,
+    figure, axes = subplots(rows, columns, squeeze=False,
                                 figsize=(6.5 * columns, 0.45 * len(parameters) * rows + 1.6 * rows))
     for axis, outcome in zip(axes.flat, outcomes, strict=False):
         data = table[table["outcome"] == outcome]
@@ -193,7 +190,6 @@ def plot_indices(method: str, table: pd.DataFrame, path: Path) -> None:
         axes.flat[0].legend(fontsize=8, loc="best")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
 
 
 def write_sensitivity(folder: Path, method: str, table: pd.DataFrame, figure: bool) -> None:

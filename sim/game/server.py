@@ -19,11 +19,12 @@ from pathlib import Path
 from sim.app.assets import cache_dir, check_cache, solara_environment
 from sim.errors import UserError
 from sim.game.roles import DEFAULT_GOVERNMENTS
+from sim.shipped import shipped_folder
 
 APP_MODULE = "sim.game.app"
 SESSION_ENV = "CLOUDRACE_GAME_FOLDER"
 URL_ENV = "CLOUDRACE_GAME_URL"
-BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
+BASELINE = shipped_folder("scenarios") / "baseline.yaml"
 DEFAULT_PORT = 8766
 DEFAULT_SESSIONS = Path("sessions")
 

