@@ -35,6 +35,7 @@ from sim.market.financing import outstanding_principal
 if TYPE_CHECKING:
     from sim.model import CloudRaceModel
     from sim.provider import Bid, Provider
+    from sim.random_streams import Arrival, TenderDraws
     from sim.schema import CoercionEvent
     from sim.state_actor import StateActor
 
@@ -50,6 +51,8 @@ class Tender:
     needs_hardware: bool
     financing_need: float
     duration: float
+    draws: TenderDraws
+    """Every random number the tender can use (``sim.random_streams``)."""
     renewal: bool = False
     incumbent: Provider | None = None
     deferrals: int = 0
@@ -101,6 +104,8 @@ class Government(Agent):
 
     def __init__(self, model: CloudRaceModel, country: dict[str, Any]) -> None:
         super().__init__(model)
+        self.index = len(model.agents_by_type[Government]) - 1
+        """Position among the model's governments (its element in per-government draws)."""
         self.country = country
         self.iso3: str = country["iso3"]
         self.name: str = country["name"]
@@ -210,9 +215,9 @@ class Government(Agent):
         size = (self.gdp / demand.reference_gdp_usd_bn) ** demand.size_elasticity
         return demand.tender_rate * size * adoption
 
-    def issue_tender(self) -> None:
-        """A scheduled tender arrival: draw a new tender and hold it."""
-        self.hold_tender(self.model.draw_tender(self))
+    def issue_tender(self, arrival: Arrival) -> None:
+        """A scheduled tender arrival: make the new tender from its draws and hold it."""
+        self.hold_tender(self.model.tender_from(self, arrival))
 
     def financing_need(self) -> float:
         """Share of a tender's value the government cannot pay up front."""
@@ -241,7 +246,7 @@ class Government(Agent):
         nests = [bid.provider.home.bloc for bid in bids] + ["defer"]
         lambdas = {"west": choice.nesting, "china": choice.nesting, "none": choice.nesting}
         probabilities = nested_logit_probabilities(utilities, nests, lambdas, choice.scale)
-        chosen = choose_index(probabilities, self.model.rng.random())
+        chosen = choose_index(probabilities, tender.draws.choice[tender.deferrals])
         chosen = hand_award(self.model.scenario.hand, self.iso3, year, tender.number,
                             [bid.provider.name for bid in bids], chosen)
         winner = bids[chosen] if chosen < len(bids) else None
@@ -322,7 +327,8 @@ class Government(Agent):
         old = contract.tender
         value = old.value * self.model.scenario.tenders.renewal_value_share
         renewal = Tender(self, old.kind, value, old.sensitivity, False, self.financing_need(),
-                         old.duration, renewal=True, incumbent=contract.provider)
+                         old.duration, self.model.streams.follow_on(), renewal=True,
+                         incumbent=contract.provider)
         self.hold_tender(renewal)
         self.retire(contract)
 
@@ -440,9 +446,12 @@ class Government(Agent):
     # --- incidents and trust (mechanism 8) ------------------------------------------------
 
     def check_contracts_for_trouble(self) -> None:
-        """Mechanism 8: each untroubled contract may run into trouble this year."""
+        """Mechanism 8: each untroubled contract may run into trouble this year.
+
+        The draw is the contract's own for this year of its life (its tender's block).
+        """
         settings = self.model.scenario.incidents
-        rng = self.model.rng
+        closing = round(self.model.year) - 1
         debt_risk = settings.debt_weight * self.total_debt() / (self.gdp * 1e3)
         governance_risk = settings.governance_weight * (1.0 - self.fh_score / 100.0)
         for contract in list(self.contracts):
@@ -454,7 +463,7 @@ class Government(Agent):
             financial = debt_risk if contract.bid.loan > 0.0 else 0.0
             risks = (("operational", operational), ("financial", financial),
                      ("security", governance_risk * contract.tender.sensitivity))
-            draw = rng.random()
+            draw = contract.tender.draws.trouble[closing - int(contract.start)]
             for kind, risk in risks:
                 if draw < risk:
                     self.suffer_incident(contract, kind)
@@ -499,13 +508,17 @@ class Government(Agent):
         """Mechanism 9: the share of this government's sensitive workloads ``state`` hosts."""
         return leverage_share(self.sensitive_workloads(), state)
 
-    def face_coercion(self, state: StateActor, event: CoercionEvent, leverage: float) -> None:
+    def face_coercion(self, state: StateActor, event: CoercionEvent, leverage: float,
+                      draw: float | None = None) -> None:
         """Comply (align with the coercer) or push back (scrutiny, distrust, cancellations).
 
         Under ``coercion.rule: decision`` the government complies when losing the service
         would cost it more than conceding (``sim.market.coercion``); under ``chance``, with
-        chance propensity x leverage x dependence.
+        chance propensity x leverage x dependence. ``draw`` is the government's uniform for
+        the event (``StateActor.coercion_draws``, read here when not given).
         """
+        if draw is None:
+            draw = state.coercion_draws(event)[self.index]
         settings = self.model.scenario.coercion
         if settings.rule == "decision":
             comply_chance = compliance_probability(
@@ -517,7 +530,7 @@ class Government(Agent):
             comply_chance = chance_compliance_probability(event.compliance_propensity, leverage,
                                                           self.dependence[state.name])
         direction = 1.0 if state.bloc == "west" else -1.0
-        if self.model.rng.random() < comply_chance:
+        if draw < comply_chance:
             self.model.coercion_outcomes[state.name]["complied"] += 1
             self.alignment = min(max(self.alignment + direction * event.alignment_shift, -1), 1)
             return
@@ -544,7 +557,8 @@ class Government(Agent):
         old = contract.tender
         value = old.value * self.model.scenario.tenders.renewal_value_share
         self.hold_tender(Tender(self, old.kind, value, old.sensitivity, False,
-                                self.financing_need(), old.duration))
+                                self.financing_need(), old.duration,
+                                self.model.streams.follow_on()))
 
     # --- the yearly round -----------------------------------------------------------------
 

@@ -50,6 +50,8 @@ class Provider(Agent):
     def __init__(self, model: CloudRaceModel, name: str, settings: ProviderSettings,
                  home: StateActor) -> None:
         super().__init__(model)
+        self.index = len(model.agents_by_type[Provider]) - 1
+        """Position among the model's providers (its column in a tender's entry draws)."""
         self.name = name
         self.home = home
         home.providers.append(self)
@@ -153,7 +155,7 @@ class Provider(Agent):
             scale = bid_cost_scale(bidding.bid_cost_usd_m, self.home.barrier_removal,
                                    bidding.entry_risk_weight, country_risk, self.risk_appetite)
             if not enters(expected_value * cost, scale, bidding.bid_cost_dispersion,
-                          float(self.model.rng.standard_normal())):
+                          tender.draws.entry[tender.deferrals][self.index]):
                 return None
         backed = self.state_financing
         subsidy = self.home.offer_subsidy(cost) if backed else 0.0

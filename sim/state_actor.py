@@ -39,6 +39,8 @@ class StateActor(Agent):
 
     def __init__(self, model: CloudRaceModel, name: str, settings: StateSettings) -> None:
         super().__init__(model)
+        self.index = len(model.agents_by_type[StateActor]) - 1
+        """Position among the model's states (the key of its coercion events' draws)."""
         self.name = name
         self.effort = 1.0
         self.providers: list = []
@@ -159,10 +161,11 @@ class StateActor(Agent):
         """
         settings = self.model.scenario.coercion
         threatened = set()
+        draws = self.coercion_draws(event)
         for government in self.model.governments:
             leverage = government.leverage_share(self.name)
             if leverage >= event.leverage_threshold and leverage > 0.0:
-                government.face_coercion(self, event, leverage)
+                government.face_coercion(self, event, leverage, draws[government.index])
                 threatened.add(government)
         if settings.rule != "decision" or not threatened:
             return
@@ -174,6 +177,10 @@ class StateActor(Agent):
             if share > 0.0:
                 government.witness_coercion(self, settings.regional_trust_loss * share,
                                             settings.regional_scrutiny_gain * share)
+
+    def coercion_draws(self, event: CoercionEvent) -> list[float]:
+        """One uniform per government for ``event``, from the stream of its state and date."""
+        return self.model.streams.coercion(self.index, event.year, len(self.model.governments))
 
     def react_to_rival(self, rival_share: float) -> None:
         """Raise effort while the rival bloc's share of last year's new contracts is too high."""
