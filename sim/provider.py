@@ -128,8 +128,9 @@ class Provider(Agent):
         """Bid if the value of entering beats the bid-preparation cost; price at the best markup."""
         government = tender.government
         bidding = self.bidding
-        shift, stays_out = hand_bidding(self.model.scenario.hand, self.name, government.region,
-                                        self.model.year)
+        hand = self.model.scenario.hand
+        shift, stays_out = hand_bidding(hand, self.name, government.region, self.model.year) \
+            if hand.bidding else (0.0, False)
         if stays_out:
             return None
         presence = self.presence_in(government)

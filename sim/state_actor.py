@@ -67,6 +67,7 @@ class StateActor(Agent):
         self.schedules = {lever: StepFunction.of(getattr(settings, lever))
                           for lever in PHASED_LEVERS}
         self.refresh_levers()
+        self.refresh_discounts()
 
     def refresh_levers(self) -> None:
         """Read every lever's value in force now (run at each scheduled policy change).
@@ -125,12 +126,22 @@ class StateActor(Agent):
                                                     share if region in regions else 0.0,
                                                     self.development.depreciation)
         self.development_spent = budget if regions else 0.0
+        self.refresh_discounts()
+
+    def refresh_discounts(self) -> None:
+        """The cost discount of each region's financed capacity, for ``capacity_discount``."""
+        self.discounts = {region: capacity_cost_discount(capacity,
+                                                         self.development.capacity_scale_usd_m,
+                                                         self.development.max_cost_discount)
+                          for region, capacity in self.capacity.items()}
 
     def capacity_discount(self, region: str) -> float:
-        """Share of its providers' delivery cost in ``region`` saved by financed capacity."""
-        return capacity_cost_discount(self.capacity.get(region, 0.0),
-                                      self.development.capacity_scale_usd_m,
-                                      self.development.max_cost_discount)
+        """Share of its providers' delivery cost in ``region`` saved by financed capacity.
+
+        The capacity changes once a year (``invest_development_finance``) and the terms only
+        in a branch (``configure``), so the discounts are computed then, not per bid.
+        """
+        return self.discounts.get(region, 0.0)
 
     def offer_loan(self, price: float, financing_need: float) -> float:
         """Mechanism 3, financing: the loan its policy banks would attach to a bid."""
