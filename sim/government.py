@@ -502,6 +502,8 @@ class Government(Agent):
 
         The draw is the contract's own for this year of its life (its tender's block).
         """
+        if not self.contracts:
+            return
         settings = self.model.scenario.incidents
         closing = round(self.model.year) - 1
         debt_risk = settings.debt_weight * self.total_debt() / (self.gdp * 1e3)
