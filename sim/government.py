@@ -249,7 +249,7 @@ class Government(Agent):
         nests = [bid.provider.home.bloc for bid in bids] + ["defer"]
         lambdas = {"west": choice.nesting, "china": choice.nesting, "none": choice.nesting}
         probabilities = nested_logit_probabilities(utilities, nests, lambdas, choice.scale)
-        chosen = choose_index(probabilities, tender.draws.choice[tender.deferrals])
+        chosen = choose_index(probabilities, tender.draws.choice(tender.deferrals))
         chosen = hand_award(self.model.scenario.hand, self.iso3, year, tender.number,
                             [bid.provider.name for bid in bids], chosen)
         winner = bids[chosen] if chosen < len(bids) else None
@@ -517,7 +517,7 @@ class Government(Agent):
             financial = debt_risk if contract.bid.loan > 0.0 else 0.0
             risks = (("operational", operational), ("financial", financial),
                      ("security", governance_risk * contract.tender.sensitivity))
-            draw = contract.tender.draws.trouble[closing - int(contract.start)]
+            draw = contract.tender.draws.trouble(closing - int(contract.start))
             for kind, risk in risks:
                 if draw < risk:
                     self.suffer_incident(contract, kind)

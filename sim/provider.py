@@ -156,7 +156,7 @@ class Provider(Agent):
             scale = bid_cost_scale(bidding.bid_cost_usd_m, self.home.barrier_removal,
                                    bidding.entry_risk_weight, country_risk, self.risk_appetite)
             if not enters(expected_value * cost, scale, bidding.bid_cost_dispersion,
-                          tender.draws.entry[tender.deferrals][self.index]):
+                          tender.draws.entry(tender.deferrals, self.index)):
                 return None
         backed = self.state_financing
         subsidy = self.home.offer_subsidy(cost) if backed else 0.0

@@ -201,9 +201,8 @@ def new_tenders_and_draws(monkeypatch, *overrides: str) -> tuple[list[tuple], Cl
 
     def recording(model, government, arrival):
         tender = TENDER_FROM(model, government, arrival)
-        draws = tender.draws
         created.append((round(model.year, 9), government.iso3, tender.kind, tender.value,
-                        tender.needs_hardware, draws.entry, draws.choice, draws.trouble))
+                        tender.needs_hardware, tender.draws.values.tolist()))
         return tender
 
     monkeypatch.setattr(CloudRaceModel, "tender_from", recording)
