@@ -185,8 +185,9 @@ def shared_executor(workers: int = 1, scheduler: str | None = None) -> Executor:
     (crash recovery, workers that exit with this process); they close when this process ends.
     """
     if scheduler is None and workers <= 1:
-        gc.collect()
-        gc.freeze()  # as a pool does before it forks: the imports leave the collector's work
+        if not gc.get_freeze_count():
+            gc.collect()
+            gc.freeze()  # as a pool does before it forks: the imports leave the collector
         return SerialExecutor()
     key = (workers, scheduler)
     executor = _SHARED.get(key)
