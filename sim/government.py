@@ -370,12 +370,14 @@ class Government(Agent):
         """
         debt_weight = self.model.scenario.dependence.debt_weight
         gdp_m = self.gdp * 1e3
-        for name, terms in self.tie_terms().items():
-            self.dependence[name] = dependence_index(
-                [debt_weight * self.debt.get(name, 0.0) / gdp_m, *terms])
+        for name, (terms, debt_free) in self.tie_terms().items():
+            owed = self.debt.get(name, 0.0)
+            self.dependence[name] = debt_free if owed == 0.0 else dependence_index(
+                [debt_weight * owed / gdp_m, *terms])
 
-    def tie_terms(self) -> dict[str, list[float]]:
-        """Each state's weighted ties in force now: ``weight * tie_value`` per tie column.
+    def tie_terms(self) -> dict[str, tuple[list[float], float]]:
+        """Each state's weighted ties in force now (``weight * tie_value`` per tie column), and
+        the dependence they make without debt.
 
         Ties are step functions of the date; the terms are recomputed only when the date has
         crossed one of their steps (or the scenario changed, in a branch), else reused.
@@ -386,9 +388,11 @@ class Government(Agent):
             dates = sorted(self.tie_dates())
         now = bisect_right(dates, year)
         if cached_scenario is not scenario or now != interval:
-            terms = {name: [weight * self.tie_value(column, year, state.ties_from.get(column))
-                            for column, weight in state.ties.items()]
-                     for name, state in self.model.states.items()}
+            terms = {}
+            for name, state in self.model.states.items():
+                ties = [weight * self.tie_value(column, year, state.ties_from.get(column))
+                        for column, weight in state.ties.items()]
+                terms[name] = (ties, dependence_index([0.0, *ties]))
             self._ties_cache = (scenario, dates, now, terms)
         return terms
 
