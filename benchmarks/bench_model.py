@@ -1,9 +1,10 @@
 """Benchmark: one replication of the baseline, 2006-2035, over the whole default population.
 
 Prints the wall and CPU time of a replication after imports (median and range over repeated
-runs, each with its own seed; CPU time is the steadier figure on a shared machine), the tenders and contracts it handles, and the peak memory of a fresh process
-that imports the model and runs one replication. Targets: at most 30 ms per replication (issue
-11) and 300 MB peak memory on a 2-core machine (issue 2).
+runs, each with its own seed; CPU time is the steadier figure on a shared machine), the
+tenders and contracts it handles, and the peak memory of a fresh process that imports the
+model and runs one replication. Targets: at most 30 ms per replication (issue 11) and 300 MB
+peak memory on a 2-core machine (issue 2).
 
     python benchmarks/bench_model.py [--repeats 10]
 """
