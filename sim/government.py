@@ -8,7 +8,9 @@ numbers each rule needs.
 
 from __future__ import annotations
 
+import functools
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,7 @@ from sim.market.financing import outstanding_principal
 if TYPE_CHECKING:
     from sim.model import CloudRaceModel
     from sim.provider import Bid, Provider
+    from sim.random_streams import Arrival, TenderDraws
     from sim.schema import CoercionEvent
     from sim.state_actor import StateActor
 
@@ -50,6 +53,8 @@ class Tender:
     needs_hardware: bool
     financing_need: float
     duration: float
+    draws: TenderDraws
+    """Every random number the tender can use (``sim.random_streams``)."""
     renewal: bool = False
     incumbent: Provider | None = None
     deferrals: int = 0
@@ -101,6 +106,8 @@ class Government(Agent):
 
     def __init__(self, model: CloudRaceModel, country: dict[str, Any]) -> None:
         super().__init__(model)
+        self.index = len(model.agents_by_type[Government]) - 1
+        """Position among the model's governments (its element in per-government draws)."""
         self.country = country
         self.iso3: str = country["iso3"]
         self.name: str = country["name"]
@@ -108,6 +115,8 @@ class Government(Agent):
         self.wb_region: str = country["wb_region"]
         self.panel = load_panel()
         self.dated = self.panel.knows(self.iso3)
+        self._ties_cache: tuple = (None, None, None, {})
+        self._bars_cache: tuple = (None, None, None, (frozenset(), frozenset()))
         self.read_country_year()
         self.population_m = float(country["population_m"])
         self.gdp_2019 = float(country["gdp_usd_bn"])
@@ -147,11 +156,10 @@ class Government(Agent):
         """
         year, country, panel = self.model.year, self.country, self.panel
         if self.dated:
-            self.income_group: str = panel.value(self.iso3, "income_group", year)
-            self.fh_status: str = panel.value(self.iso3, "fh_status", year)
-            self.fh_score: float = float(panel.value(self.iso3, "fh_score", year))
-            self.internet_share = panel.value(self.iso3, "internet_pct", year) / 100.0
-            self.alignment_anchor: float = panel.value(self.iso3, "alignment_anchor", year)
+            rows = _panel_rows(self.iso3)
+            (self.income_group, self.fh_status, self.fh_score, self.internet_share,
+             self.alignment_anchor) = rows[min(max(math.floor(year) - panel.first_year, 0),
+                                               len(rows) - 1)]
         else:
             self.income_group = country["income_group"]
             self.fh_status = country["fh_status"]
@@ -210,9 +218,9 @@ class Government(Agent):
         size = (self.gdp / demand.reference_gdp_usd_bn) ** demand.size_elasticity
         return demand.tender_rate * size * adoption
 
-    def issue_tender(self) -> None:
-        """A scheduled tender arrival: draw a new tender and hold it."""
-        self.hold_tender(self.model.draw_tender(self))
+    def issue_tender(self, arrival: Arrival) -> None:
+        """A scheduled tender arrival: make the new tender from its draws and hold it."""
+        self.hold_tender(self.model.tender_from(self, arrival))
 
     def financing_need(self) -> float:
         """Share of a tender's value the government cannot pay up front."""
@@ -241,7 +249,7 @@ class Government(Agent):
         nests = [bid.provider.home.bloc for bid in bids] + ["defer"]
         lambdas = {"west": choice.nesting, "china": choice.nesting, "none": choice.nesting}
         probabilities = nested_logit_probabilities(utilities, nests, lambdas, choice.scale)
-        chosen = choose_index(probabilities, self.model.rng.random())
+        chosen = choose_index(probabilities, tender.draws.choice(tender.deferrals))
         chosen = hand_award(self.model.scenario.hand, self.iso3, year, tender.number,
                             [bid.provider.name for bid in bids], chosen)
         winner = bids[chosen] if chosen < len(bids) else None
@@ -322,7 +330,8 @@ class Government(Agent):
         old = contract.tender
         value = old.value * self.model.scenario.tenders.renewal_value_share
         renewal = Tender(self, old.kind, value, old.sensitivity, False, self.financing_need(),
-                         old.duration, renewal=True, incumbent=contract.provider)
+                         old.duration, self.model.streams.follow_on(), renewal=True,
+                         incumbent=contract.provider)
         self.hold_tender(renewal)
         self.retire(contract)
 
@@ -359,14 +368,44 @@ class Government(Agent):
         A tie counts while it is in force (``tie_value``: dated spells for the dated ties, else
         from the scenario's ``ties_from`` or the data's ``x_year``).
         """
-        year = self.model.year
         debt_weight = self.model.scenario.dependence.debt_weight
         gdp_m = self.gdp * 1e3
-        for name, state in self.model.states.items():
-            ties = [debt_weight * self.debt.get(name, 0.0) / gdp_m]
-            for column, weight in state.ties.items():
-                ties.append(weight * self.tie_value(column, year, state.ties_from.get(column)))
-            self.dependence[name] = dependence_index(ties)
+        for name, (terms, debt_free) in self.tie_terms().items():
+            owed = self.debt.get(name, 0.0)
+            self.dependence[name] = debt_free if owed == 0.0 else dependence_index(
+                [debt_weight * owed / gdp_m, *terms])
+
+    def tie_terms(self) -> dict[str, tuple[list[float], float]]:
+        """Each state's weighted ties in force now (``weight * tie_value`` per tie column), and
+        the dependence they make without debt.
+
+        Ties are step functions of the date; the terms are recomputed only when the date has
+        crossed one of their steps (or the scenario changed, in a branch), else reused.
+        """
+        year, scenario = self.model.year, self.model.scenario
+        cached_scenario, dates, interval, terms = self._ties_cache
+        if cached_scenario is not scenario:
+            dates = sorted(self.tie_dates())
+        now = bisect_right(dates, year)
+        if cached_scenario is not scenario or now != interval:
+            terms = {}
+            for name, state in self.model.states.items():
+                ties = [weight * self.tie_value(column, year, state.ties_from.get(column))
+                        for column, weight in state.ties.items()]
+                terms[name] = (ties, dependence_index([0.0, *ties]))
+            self._ties_cache = (scenario, dates, now, terms)
+        return terms
+
+    def tie_dates(self) -> set[float]:
+        """Every date at which one of the states' ties to this government can start or end."""
+        dates = set(self.panel.change_dates(self.iso3))
+        for state in self.model.states.values():
+            dates.update(since for since in state.ties_from.values() if since is not None)
+            for column in state.ties:
+                since = self.country.get(f"{column}_year")
+                if since is not None and not _missing(since):
+                    dates.add(float(since))
+        return dates
 
     def alignment_with(self, state: StateActor) -> float:
         """Alignment with ``state`` in [-1, 1] (the axis runs from China to the west).
@@ -422,27 +461,55 @@ class Government(Agent):
         (``sim/data/eligibility.csv``: US sanctions) bars from contracting here. Lenders: the
         states the file bars from lending here.
         """
-        year = self.model.year
+        year, scenario = self.model.year, self.model.scenario
+        cached_scenario, dates, interval, bars = self._bars_cache
+        if cached_scenario is not scenario:
+            dates = sorted(self.bar_dates())
+        now = bisect_right(dates, year)
+        if cached_scenario is not scenario or now != interval:
+            bars = self.bars_at(year)
+            self._bars_cache = (scenario, dates, now, bars)
+        self.barred, self.barred_lenders = bars
+
+    def bar_dates(self) -> set[float]:
+        """Every date at which a bar on a provider or lender here can start or end."""
+        dates = set(self.panel.change_dates(self.iso3))
+        for key in ("chinese_vendor_ban_year", "taiwan_recognition_from",
+                    "taiwan_recognition_until"):
+            date = self.country.get(key)
+            if date is not None and not _missing(date):
+                dates.add(float(date))
+        dates.update(event.year for event in self.model.scenario.hand.events
+                     if event.kind == "ban" and event.country == self.iso3)
+        return dates
+
+    def bars_at(self, year: float) -> tuple[frozenset[Provider], frozenset[str]]:
+        """The providers and the lenders barred here at ``year`` (see ``update_bars``)."""
         ban_year = self.country.get("chinese_vendor_ban_year")
         banned = ban_year is not None and not _missing(ban_year) and year >= float(ban_year)
         bars_chinese_linked = banned or self.recognises_taiwan(year)
         rules = self.panel.bars(self.iso3, year, flagged=False)
         sanctioning = {bar.state for bar in rules if bar.contract}
-        self.barred_lenders = frozenset(bar.state for bar in rules if bar.lend)
         hand_barred = hand_bans(self.model.scenario.hand, self.iso3, year)
-        self.barred = frozenset(
+        barred = frozenset(
             provider for provider in self.model.providers
             if self.iso3 in provider.barred_in
             or provider.home.name in sanctioning
             or provider.name in hand_barred
             or (provider.barred_where_taiwan_recognised and bars_chinese_linked))
+        return barred, frozenset(bar.state for bar in rules if bar.lend)
 
     # --- incidents and trust (mechanism 8) ------------------------------------------------
 
     def check_contracts_for_trouble(self) -> None:
-        """Mechanism 8: each untroubled contract may run into trouble this year."""
+        """Mechanism 8: each untroubled contract may run into trouble this year.
+
+        The draw is the contract's own for this year of its life (its tender's block).
+        """
+        if not self.contracts:
+            return
         settings = self.model.scenario.incidents
-        rng = self.model.rng
+        closing = round(self.model.year) - 1
         debt_risk = settings.debt_weight * self.total_debt() / (self.gdp * 1e3)
         governance_risk = settings.governance_weight * (1.0 - self.fh_score / 100.0)
         for contract in list(self.contracts):
@@ -454,7 +521,7 @@ class Government(Agent):
             financial = debt_risk if contract.bid.loan > 0.0 else 0.0
             risks = (("operational", operational), ("financial", financial),
                      ("security", governance_risk * contract.tender.sensitivity))
-            draw = rng.random()
+            draw = contract.tender.draws.trouble(closing - int(contract.start))
             for kind, risk in risks:
                 if draw < risk:
                     self.suffer_incident(contract, kind)
@@ -499,13 +566,17 @@ class Government(Agent):
         """Mechanism 9: the share of this government's sensitive workloads ``state`` hosts."""
         return leverage_share(self.sensitive_workloads(), state)
 
-    def face_coercion(self, state: StateActor, event: CoercionEvent, leverage: float) -> None:
+    def face_coercion(self, state: StateActor, event: CoercionEvent, leverage: float,
+                      draw: float | None = None) -> None:
         """Comply (align with the coercer) or push back (scrutiny, distrust, cancellations).
 
         Under ``coercion.rule: decision`` the government complies when losing the service
         would cost it more than conceding (``sim.market.coercion``); under ``chance``, with
-        chance propensity x leverage x dependence.
+        chance propensity x leverage x dependence. ``draw`` is the government's uniform for
+        the event (``StateActor.coercion_draws``, read here when not given).
         """
+        if draw is None:
+            draw = state.coercion_draws(event)[self.index]
         settings = self.model.scenario.coercion
         if settings.rule == "decision":
             comply_chance = compliance_probability(
@@ -517,7 +588,7 @@ class Government(Agent):
             comply_chance = chance_compliance_probability(event.compliance_propensity, leverage,
                                                           self.dependence[state.name])
         direction = 1.0 if state.bloc == "west" else -1.0
-        if self.model.rng.random() < comply_chance:
+        if draw < comply_chance:
             self.model.coercion_outcomes[state.name]["complied"] += 1
             self.alignment = min(max(self.alignment + direction * event.alignment_shift, -1), 1)
             return
@@ -544,7 +615,8 @@ class Government(Agent):
         old = contract.tender
         value = old.value * self.model.scenario.tenders.renewal_value_share
         self.hold_tender(Tender(self, old.kind, value, old.sensitivity, False,
-                                self.financing_need(), old.duration))
+                                self.financing_need(), old.duration,
+                                self.model.streams.follow_on()))
 
     # --- the yearly round -----------------------------------------------------------------
 
@@ -567,6 +639,20 @@ class Government(Agent):
 def _rival_blocs(bloc: str, other: str) -> bool:
     """Whether two blocs are the two sides of the axis (a state on neither side has no rival)."""
     return bloc != other and "none" not in (bloc, other)
+
+
+@functools.cache
+def _panel_rows(iso3: str) -> list[tuple[str, str, float, float, float]]:
+    """The country's panel values per panel year, read once per process (``read_country_year``).
+
+    Each row: income group, Freedom House status and score, internet share, alignment anchor.
+    """
+    panel = load_panel()
+    return [(panel.value(iso3, "income_group", year), panel.value(iso3, "fh_status", year),
+             float(panel.value(iso3, "fh_score", year)),
+             panel.value(iso3, "internet_pct", year) / 100.0,
+             panel.value(iso3, "alignment_anchor", year))
+            for year in range(panel.first_year, panel.last_year + 1)]
 
 
 def _missing(value: Any) -> bool:

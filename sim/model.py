@@ -10,6 +10,7 @@ contract expiries and policy changes are scheduled events, and a yearly step clo
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from functools import partial
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from sim.localisation import localisation_since
 from sim.market.choice import ChoiceWeights
 from sim.metrics import YearlyMetrics
 from sim.provider import Bid, Provider
+from sim.random_streams import Arrival, RandomStreams
 from sim.schema import (
     BiddingSettings,
     ChoiceSettings,
@@ -125,6 +127,9 @@ class CloudRaceModel(Model):
         self.providers_by_name = {provider.name: provider for provider in self.providers}
         self.governments = Government.create_agents(self, len(countries),
                                                     country=countries.to_dict("records"))
+        self.streams = RandomStreams(self.rng.bit_generator.seed_seq, len(self.providers),
+                                     holds=scenario.demand.max_deferrals + 1,
+                                     years=self.end_year - self.start_year + 1)
         self.governments_by_region: dict[str, list[Government]] = {}
         for government in self.governments:
             self.governments_by_region.setdefault(government.region, []).append(government)
@@ -133,6 +138,7 @@ class CloudRaceModel(Model):
         self.tender_log: list[dict] = []
         self.coercion_outcomes = {name: {"complied": 0, "backlash": 0} for name in self.states}
         self._actions: list[_Action] = []
+        self._year_actions: list[_Action] = []
         self._policy_events: list = []
         self.schedule_policy_changes()
         self.metrics = YearlyMetrics(self)
@@ -155,7 +161,7 @@ class CloudRaceModel(Model):
         kinds = [(name, kind) for name, kind in scenario.tenders.kinds.items() if kind.share > 0]
         total_share = sum(kind.share for _, kind in kinds)
         self.tender_kinds = kinds
-        self.kind_cumulative = list(np.cumsum([kind.share / total_share for _, kind in kinds]))
+        self.kind_cumulative = np.cumsum([kind.share / total_share for _, kind in kinds]).tolist()
 
     def continue_as(self, settings: ScenarioFile) -> None:
         """Fork: from now on follow another scenario, keeping the history made so far.
@@ -172,6 +178,9 @@ class CloudRaceModel(Model):
             raise ValueError("a branch must have the same states and providers as its trunk")
         if (settings.run.start_year, settings.run.end_year) != (self.start_year, self.end_year):
             raise ValueError("a branch must have the same horizon as its trunk")
+        if settings.demand.max_deferrals + 1 > self.streams.holds:
+            raise ValueError("a branch may not allow more deferrals than its trunk (each "
+                             "tender's draws are sized for the trunk's, sim.random_streams)")
         self.scenario = CloudRaceScenario.from_settings(settings, rng=self.scenario.rng)
         self.read_market_rules()
         for event in self._policy_events:
@@ -250,30 +259,44 @@ class CloudRaceModel(Model):
         schedule_hand_incidents(self, replay_past=replay_past)
 
     def schedule_year_tenders(self) -> None:
-        """Mechanism 1: draw this year's new tenders (Poisson) and schedule their arrivals."""
+        """Mechanism 1: this year's new tenders (Poisson) and their arrivals as events.
+
+        From the year's own arrival stream (``sim.random_streams``), so no decision moves them.
+        """
         rates = [government.tender_rate(self.year + 0.5) for government in self.governments]
-        counts = self.rng.poisson(rates)
-        for government, count in zip(self.governments, counts, strict=True):
-            for offset in sorted(self.rng.random(count)):
-                self.schedule_event(government.issue_tender, at=self.time + float(offset))
+        governments = self.governments.to_list()
+        self._year_actions = []
+        for arrival in self.streams.arrivals(int(self.year), rates):
+            action = _Action(governments[arrival.government].issue_tender, arrival)
+            self._year_actions.append(action)
+            self.schedule_event(action.run, at=self.time + arrival.offset)
 
     def draw_tender(self, government: Government) -> Tender:
+        """A new tender for ``government`` now, its draws next from the follow-on stream.
+
+        For tools and tests that want one tender outside the year's arrivals; the run's own
+        arrivals come from ``tender_from``.
+        """
+        rng = self.streams.follow_ons
+        return self.tender_from(government, Arrival(
+            government.index, 0.0, float(rng.random()), float(rng.standard_normal()),
+            float(rng.random()), self.streams.follow_on()))
+
+    def tender_from(self, government: Government, arrival: Arrival) -> Tender:
         """A new tender: its kind, value (scaled to the economy), hardware and financing need."""
-        rng = self.rng
-        index = min(int(np.searchsorted(self.kind_cumulative, rng.random(), side="right")),
-                    len(self.tender_kinds) - 1)
+        index = min(bisect_right(self.kind_cumulative, arrival.kind), len(self.tender_kinds) - 1)
         kind_name, kind = self.tender_kinds[index]
         tenders = self.scenario.tenders
         spread = tenders.value_dispersion
         value = kind.value_usd_m * (government.gdp / self.scenario.demand.reference_gdp_usd_bn
                                     ) ** tenders.value_elasticity \
-            * math.exp(spread * rng.standard_normal() - spread * spread / 2.0)
+            * math.exp(spread * arrival.value - spread * spread / 2.0)
         value = min(max(value, tenders.min_value_usd_m), tenders.max_value_usd_m)
         hardware_chance = kind.hardware_probability * (
             1.0 - tenders.hardware_internet_falloff * government.internet_share)
         return Tender(government, kind_name, value, kind.sensitivity,
-                      bool(rng.random() < hardware_chance), government.financing_need(),
-                      kind.duration_years)
+                      arrival.hardware < hardware_chance, government.financing_need(),
+                      kind.duration_years, arrival.draws)
 
     # --- records ---------------------------------------------------------------------------
 

@@ -50,6 +50,8 @@ class Provider(Agent):
     def __init__(self, model: CloudRaceModel, name: str, settings: ProviderSettings,
                  home: StateActor) -> None:
         super().__init__(model)
+        self.index = len(model.agents_by_type[Provider]) - 1
+        """Position among the model's providers (its column in a tender's entry draws)."""
         self.name = name
         self.home = home
         home.providers.append(self)
@@ -126,8 +128,9 @@ class Provider(Agent):
         """Bid if the value of entering beats the bid-preparation cost; price at the best markup."""
         government = tender.government
         bidding = self.bidding
-        shift, stays_out = hand_bidding(self.model.scenario.hand, self.name, government.region,
-                                        self.model.year)
+        hand = self.model.scenario.hand
+        shift, stays_out = hand_bidding(hand, self.name, government.region, self.model.year) \
+            if hand.bidding else (0.0, False)
         if stays_out:
             return None
         presence = self.presence_in(government)
@@ -153,7 +156,7 @@ class Provider(Agent):
             scale = bid_cost_scale(bidding.bid_cost_usd_m, self.home.barrier_removal,
                                    bidding.entry_risk_weight, country_risk, self.risk_appetite)
             if not enters(expected_value * cost, scale, bidding.bid_cost_dispersion,
-                          float(self.model.rng.standard_normal())):
+                          tender.draws.entry(tender.deferrals, self.index)):
                 return None
         backed = self.state_financing
         subsidy = self.home.offer_subsidy(cost) if backed else 0.0

@@ -39,6 +39,8 @@ class StateActor(Agent):
 
     def __init__(self, model: CloudRaceModel, name: str, settings: StateSettings) -> None:
         super().__init__(model)
+        self.index = len(model.agents_by_type[StateActor]) - 1
+        """Position among the model's states (the key of its coercion events' draws)."""
         self.name = name
         self.effort = 1.0
         self.providers: list = []
@@ -65,6 +67,7 @@ class StateActor(Agent):
         self.schedules = {lever: StepFunction.of(getattr(settings, lever))
                           for lever in PHASED_LEVERS}
         self.refresh_levers()
+        self.refresh_discounts()
 
     def refresh_levers(self) -> None:
         """Read every lever's value in force now (run at each scheduled policy change).
@@ -123,12 +126,22 @@ class StateActor(Agent):
                                                     share if region in regions else 0.0,
                                                     self.development.depreciation)
         self.development_spent = budget if regions else 0.0
+        self.refresh_discounts()
+
+    def refresh_discounts(self) -> None:
+        """The cost discount of each region's financed capacity, for ``capacity_discount``."""
+        self.discounts = {region: capacity_cost_discount(capacity,
+                                                         self.development.capacity_scale_usd_m,
+                                                         self.development.max_cost_discount)
+                          for region, capacity in self.capacity.items()}
 
     def capacity_discount(self, region: str) -> float:
-        """Share of its providers' delivery cost in ``region`` saved by financed capacity."""
-        return capacity_cost_discount(self.capacity.get(region, 0.0),
-                                      self.development.capacity_scale_usd_m,
-                                      self.development.max_cost_discount)
+        """Share of its providers' delivery cost in ``region`` saved by financed capacity.
+
+        The capacity changes once a year (``invest_development_finance``) and the terms only
+        in a branch (``configure``), so the discounts are computed then, not per bid.
+        """
+        return self.discounts.get(region, 0.0)
 
     def offer_loan(self, price: float, financing_need: float) -> float:
         """Mechanism 3, financing: the loan its policy banks would attach to a bid."""
@@ -159,10 +172,11 @@ class StateActor(Agent):
         """
         settings = self.model.scenario.coercion
         threatened = set()
+        draws = self.coercion_draws(event)
         for government in self.model.governments:
             leverage = government.leverage_share(self.name)
             if leverage >= event.leverage_threshold and leverage > 0.0:
-                government.face_coercion(self, event, leverage)
+                government.face_coercion(self, event, leverage, draws[government.index])
                 threatened.add(government)
         if settings.rule != "decision" or not threatened:
             return
@@ -174,6 +188,10 @@ class StateActor(Agent):
             if share > 0.0:
                 government.witness_coercion(self, settings.regional_trust_loss * share,
                                             settings.regional_scrutiny_gain * share)
+
+    def coercion_draws(self, event: CoercionEvent) -> list[float]:
+        """One uniform per government for ``event``, from the stream of its state and date."""
+        return self.model.streams.coercion(self.index, event.year, len(self.model.governments))
 
     def react_to_rival(self, rival_share: float) -> None:
         """Raise effort while the rival bloc's share of last year's new contracts is too high."""

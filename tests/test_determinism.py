@@ -187,3 +187,56 @@ def test_results_come_back_in_task_order_on_every_executor(tiny_scenario: Path):
     for mine, theirs in zip(expected, pooled, strict=True):
         assert mine.equals(theirs)
     assert [int(table["replication"].iloc[0]) for table in pooled] == [0, 1, 2, 3]
+
+
+# --- common random numbers (sim.random_streams) ------------------------------------------------
+
+
+TENDER_FROM = CloudRaceModel.tender_from
+
+
+def new_tenders_and_draws(monkeypatch, *overrides: str) -> tuple[list[tuple], CloudRaceModel]:
+    """Every new tender of a baseline run to 2020 (seed 8) with its whole block of draws."""
+    created = []
+
+    def recording(model, government, arrival):
+        tender = TENDER_FROM(model, government, arrival)
+        created.append((round(model.year, 9), government.iso3, tender.kind, tender.value,
+                        tender.needs_hardware, tender.draws.values.tolist()))
+        return tender
+
+    monkeypatch.setattr(CloudRaceModel, "tender_from", recording)
+    from sim.model import BASELINE
+
+    settings = load_scenario(BASELINE, ["run.end_year=2020", *overrides])
+    model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=8))
+    model.run_model()
+    return created, model
+
+
+def test_a_us_lever_change_leaves_every_new_tender_and_its_draws_identical(monkeypatch):
+    base, base_model = new_tenders_and_draws(monkeypatch)
+    changed, changed_model = new_tenders_and_draws(
+        monkeypatch, "states.US.financing_budget_usd_m={2006: 4000}",
+        "states.US.security_pressure=0.8")
+    assert len(base) > 60
+    assert changed == base
+    # the lever did change the outcome: the same tenders, other winners
+    winners = [[(c.start, c.provider.name) for c in model.contracts]
+               for model in (base_model, changed_model)]
+    assert winners[0] != winners[1]
+
+
+def test_coercion_draws_are_one_per_government_whoever_is_threatened():
+    from sim.model import BASELINE
+
+    settings = load_scenario(BASELINE, ["run.end_year=2006"])
+    model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=8))
+    china = model.states["China"]
+    from sim.schema import CoercionEvent
+
+    event = CoercionEvent(year=2030.5)
+    draws = china.coercion_draws(event)
+    assert len(draws) == len(model.governments)
+    assert draws == china.coercion_draws(CoercionEvent(year=2030.5, alignment_shift=0.9))
+    assert draws != model.states["US"].coercion_draws(event)

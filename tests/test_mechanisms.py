@@ -78,13 +78,19 @@ def test_security_pressure_cuts_chinese_wins_among_governments_that_depend_on_th
     assert pressed < 0.9 * calm
 
 
+def tender_with_bid(model, government, provider):
+    """A fresh tender of ``government`` on which ``provider`` bids (entry is stochastic)."""
+    for _ in range(100):
+        tender = model.draw_tender(government)
+        if (bid := provider.decide_bid(tender)) is not None:
+            return tender, bid
+    pytest.fail(f"{provider.name} bid on none of 100 tenders of {government.iso3}")
+
+
 def test_pressure_reaches_a_government_only_through_its_dependence():
     model = run_model("states.US.security_pressure=1", end_year=2006)
     government = model.governments.to_list()[0]
-    huawei = model.providers_by_name["Huawei"]
-    tender = model.draw_tender(government)
-    bid = huawei.decide_bid(tender)
-    assert bid is not None
+    tender, bid = tender_with_bid(model, government, model.providers_by_name["Huawei"])
     government.dependence["US"] = 0.0
     independent = government.score_bid(tender, bid)
     government.dependence["US"] = 0.8
@@ -151,8 +157,7 @@ def test_a_troubled_contract_lowers_trust_in_its_provider_here_and_less_in_the_r
 def test_lost_trust_makes_a_providers_bid_less_attractive():
     model = run_model(end_year=2006)
     government = model.governments.to_list()[0]
-    tender = model.draw_tender(government)
-    bid = model.providers_by_name["Huawei"].decide_bid(tender)
+    tender, bid = tender_with_bid(model, government, model.providers_by_name["Huawei"])
     trusted = government.score_bid(tender, bid)
     government.lose_trust(bid.provider, 0.5)
     assert government.score_bid(tender, bid) < trusted

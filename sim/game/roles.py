@@ -9,9 +9,10 @@ their role card; the lesson plan in ``docs/teaching.md`` repeats them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sim.schema import ScenarioFile
+if TYPE_CHECKING:
+    from sim.schema import ScenarioFile
 
 Kind = Literal["state", "provider", "government"]
 
