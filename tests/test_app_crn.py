@@ -21,10 +21,6 @@ SEED = 1
 FORK = 12
 US_ONLY = Levers(us_financing_usd_m=1000.0)
 FORKED = ((0, Levers()), (FORK, US_ONLY))
-NEEDS_FIXED_STREAMS = (
-    "needs speed11's fixed-consumption streams: on main a tender's choice and trouble draws come "
-    "from a yearly stream, not from draws made with the tender"
-)
 
 
 @dataclass(frozen=True)
@@ -135,7 +131,6 @@ def test_tenders_no_us_provider_bid_on_are_decided_alike_until_an_award_differs(
     assert compared >= 2, "the test's lesson, seed and fork no longer reach such tenders"
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_FIXED_STREAMS)
 def test_every_tender_carries_the_same_random_draws_after_a_lever_change(runs):
     (held_before, _), (held_after, _) = runs
     draws_before = {h.tender: h.draws for h in held_before if not h.renewal}

@@ -354,7 +354,7 @@ LOAN = "2. The loan that wins the tender"
 
 
 def _new_tenders(**levers) -> list[tuple]:
-    model = ClassroomModel(LOAN, rng=3, common_random_numbers=True, **levers)
+    model = ClassroomModel(LOAN, rng=3, **levers)
     model.record_tenders = True
     while model.running:
         model.step()

@@ -25,13 +25,11 @@ from its start.
 from __future__ import annotations
 
 import functools
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
 from sim.branching import with_states
@@ -258,13 +256,12 @@ def _lesson_settings(path: Path, _version: int, levers: Levers, with_allies: boo
 class ClassroomModel(CloudRaceModel):
     """The Cloud Race model built from a lesson and the levers (the app's controls).
 
-    ``rng`` is the seed: the same seed and settings give the same run. With
-    ``common_random_numbers`` (the app's setting) the random history is shared by every lever
-    setting: each year's tender arrivals, each country's tenders (kind, value, hardware) and the
-    year's other draws (choices, trouble, threats) come from their own streams keyed by the seed
-    and the year, so a run with another lever sees the same tenders arrive on the same dates and
-    a difference on screen is the lever's, not chance's (common random numbers). Without it the
-    model draws everything from one stream, exactly as ``CloudRaceModel`` does.
+    ``rng`` is the seed: the same seed and settings give the same run. The random history is
+    shared by every lever setting because the model keys its streams by purpose
+    (``sim.random_streams``): each year's tender arrivals and each tender's own draws (bid
+    costs, choice, trouble) are the same whatever the levers, so a run with another lever sees
+    the same tenders arrive on the same dates with the same luck, and a difference on screen is
+    the lever's, not chance's (common random numbers).
     ``with_allies`` adds the allied pooling state with no money, so that a later ``change_levers``
     can give it some (a fork keeps the states it started with). ``record_tenders`` keeps every
     tender's bids, as ``CloudRaceModel`` does.
@@ -281,7 +278,6 @@ class ClassroomModel(CloudRaceModel):
         china_subsidies: float = 1.0,
         lock_in_strength: float = 1.0,
         rng: int | None = DEFAULT_SEED,
-        common_random_numbers: bool = False,
         with_allies: bool = False,
         record_tenders: bool = False,
     ) -> None:
@@ -299,9 +295,6 @@ class ClassroomModel(CloudRaceModel):
         self.levers = levers
         self.lesson_seed = rng
         self.with_allies = with_allies or bool(levers.allied_pooling_usd_m)
-        self._streams = common_random_numbers and rng is not None
-        self._year_draws: dict[int, np.random.Generator] = {}
-        """Each country's tender stream for the year, by a stable number from its ISO3."""
         settings = self.settings_for(levers)
         super().__init__(
             CloudRaceScenario.from_settings(settings, rng=rng), record_tenders=record_tenders
@@ -317,47 +310,11 @@ class ClassroomModel(CloudRaceModel):
         self.continue_as(self.settings_for(levers))
         self.levers = levers
 
-    # --- common random numbers -------------------------------------------------------------
-
-    def _stream(self, *key: int) -> np.random.Generator:
-        return np.random.default_rng([int(self.lesson_seed), int(self.year), *key])
-
-    def begin_year(self) -> None:
-        """Open a year; with common random numbers, the year's own draws start afresh."""
-        if self._streams:
-            self.rng = self._stream(0)
-            self._year_draws = {}
-        super().begin_year()
-
-    def schedule_year_tenders(self) -> None:
-        """The year's tender arrivals, from the year's arrival stream (with common numbers)."""
-        if not self._streams:
-            super().schedule_year_tenders()
-            return
-        main, self.rng = self.rng, self._stream(1)
-        try:
-            super().schedule_year_tenders()
-        finally:
-            self.rng = main
-
-    def draw_tender(self, government):
-        """A new tender, from the country's own stream for the year (with common numbers)."""
-        if not self._streams:
-            return super().draw_tender(government)
-        index = zlib.crc32(government.iso3.encode())
-        if index not in self._year_draws:
-            self._year_draws[index] = self._stream(2, index)
-        main, self.rng = self.rng, self._year_draws[index]
-        try:
-            return super().draw_tender(government)
-        finally:
-            self.rng = main
-
 
 def run_lesson(title: str = BASELINE_TITLE, seed: int = DEFAULT_SEED, **levers) -> ClassroomModel:
     """Build a lesson with the given levers (keyword names as in ``Levers``), run it to its end
     year and return the model (its contracts and ``datacollector`` hold the results)."""
-    model = ClassroomModel(title, rng=seed, common_random_numbers=True, **levers)
+    model = ClassroomModel(title, rng=seed, **levers)
     while model.running:
         model.step()
     return model

@@ -149,7 +149,6 @@ def replay(key: RunKey, record_tenders: bool = False) -> Iterator[tuple[Classroo
     model = ClassroomModel(
         key.lesson,
         rng=key.seed,
-        common_random_numbers=True,
         with_allies=needs_allies,
         record_tenders=record_tenders,
         **vars(key.schedule[0][1]),
