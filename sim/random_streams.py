@@ -55,6 +55,19 @@ class TenderDraws:
         self.holds = holds
         self.providers = providers
 
+    def __eq__(self, other: object) -> bool:
+        """Two blocks are equal when they hold the same numbers for the same shape (tests compare
+        the draws of the same tender across lever settings: common random numbers)."""
+        if not isinstance(other, TenderDraws):
+            return NotImplemented
+        return (self.holds, self.providers, self.values) == (
+            other.holds,
+            other.providers,
+            other.values,
+        )
+
+    __hash__ = None  # mutable contents: equal blocks need not hash alike
+
     def entry(self, hold: int, provider: int) -> float:
         """Standard normal of ``provider``'s bid-preparation cost at hold ``hold`` (0 first)."""
         return self.values[hold * self.providers + provider]

@@ -107,7 +107,15 @@ CLAIMS = (
         -1,
         every_seed=False,
     ),
-    Claim("2", {"china_financing": 0.0}, "tenders put off, 2006-2025", "", _total("deferred"), +1),
+    Claim(
+        "2",
+        {"china_financing": 0.0},
+        "tenders put off, 2006-2025",
+        "",
+        _total("deferred"),
+        +1,
+        every_seed=False,
+    ),
     Claim(
         "2",
         {"china_financing": 0.0},
