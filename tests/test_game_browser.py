@@ -34,10 +34,22 @@ from sim.model import BASELINE
 
 VIEWPORT = {"width": 1366, "height": 768}
 COUNTRIES = ["KEN", "IDN", "BRA", "SAU", "ZMB", "NGA", "GHA", "EGY", "VNM", "MEX", "PAK", "ETH"]
-PLAYERS = {"China": "Ana", "US": "Ben", "AWS": "Chloe", "Huawei": "Dev", "KEN": "Esi",
-           "IDN": "Farid"}
-TITLES = {"China": "China", "US": "the United States", "AWS": "AWS", "Huawei": "Huawei",
-          "KEN": "the government of Kenya", "IDN": "the government of Indonesia"}
+PLAYERS = {
+    "China": "Ana",
+    "US": "Ben",
+    "AWS": "Chloe",
+    "Huawei": "Dev",
+    "KEN": "Esi",
+    "IDN": "Farid",
+}
+TITLES = {
+    "China": "China",
+    "US": "the United States",
+    "AWS": "AWS",
+    "Huawei": "Huawei",
+    "KEN": "the government of Kenya",
+    "IDN": "the government of Indonesia",
+}
 START_SECONDS = 90
 
 
@@ -51,19 +63,43 @@ def classroom(tmp_path_factory):
         pytest.skip(reason)
     folder = tmp_path_factory.mktemp("classroom")
     lesson = folder / "small.yaml"
-    lesson.write_text(yaml.safe_dump({
-        "extends": str(BASELINE), "description": "A small world for the browser test.",
-        "population": {"only": COUNTRIES}, "demand": {"tender_rate": 1.5}}))
+    lesson.write_text(
+        yaml.safe_dump(
+            {
+                "extends": str(BASELINE),
+                "description": "A small world for the browser test.",
+                "population": {"only": COUNTRIES},
+                "demand": {"tender_rate": 1.5},
+            }
+        )
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     log_path = folder / "server.log"
     log = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "classroom", "lesson1", "--sessions",
-         str(folder / "sessions"), "--lesson", str(lesson), "--rounds", "3", "--port",
-         str(port), "--round-seconds", "900"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "classroom",
+            "lesson1",
+            "--sessions",
+            str(folder / "sessions"),
+            "--lesson",
+            str(lesson),
+            "--rounds",
+            "3",
+            "--port",
+            str(port),
+            "--round-seconds",
+            "900",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_SECONDS
@@ -106,9 +142,14 @@ class Browser:
         page = context.new_page()
         page.set_default_timeout(30_000)
         page.on("pageerror", lambda error: self.failures.append(f"page error: {error}"))
-        page.on("response", lambda response: self.failures.append(
-            f"HTTP {response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("favicon.ico") else None)
+        page.on(
+            "response",
+            lambda response: (
+                self.failures.append(f"HTTP {response.status} {response.url}")
+                if response.status >= 400 and not response.url.endswith("favicon.ico")
+                else None
+            ),
+        )
         page.goto(self.base + path, wait_until="networkidle")
         return page
 
@@ -169,11 +210,15 @@ def test_a_class_plays_three_rounds_to_the_debrief(classroom, tmp_path):
     base, key, code, session, log_path = classroom
     folder = shots(tmp_path)
     with sync_playwright() as playwright:
-        browser = Browser(playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                     args=CHROMIUM_ARGS), base)
+        browser = Browser(
+            playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS), base
+        )
         try:
-            browser.open("/teacher?key=wrong").get_by_text(
-                "This is the teacher's screen: open the address printed").wait_for()
+            # A wrong teacher's key gets the gate's join form, not the teacher's screen.
+            intruder = browser.open("/teacher?key=wrong")
+            intruder.get_by_text("Type the join code").wait_for()
+            assert intruder.get_by_text("Join code:").count() == 0
+            intruder.context.close()
             teacher = browser.open(f"/teacher?key={key}")
             teacher.get_by_text(f"Join code: {code}").wait_for()
             pages = {role: join(browser, code, role) for role in PLAYERS}
@@ -203,12 +248,17 @@ def test_a_class_plays_three_rounds_to_the_debrief(classroom, tmp_path):
             for page in (teacher, *pages.values()):
                 wait_round(page, 2)
 
-            # Round 2: the AWS player drops out before deciding and comes back from their link.
+            # Round 2: the AWS player drops out before deciding and comes back from their link;
+            # the teacher sees them disconnected, then connected again.
+            aws_row = teacher.locator("tr", has_text=PLAYERS["AWS"])
+            aws_row.get_by_text("connected", exact=True).wait_for()
             pages["AWS"].context.close()
+            aws_row.get_by_text("disconnected", exact=True).wait_for()
             for role in ("China", "Huawei", "KEN", "IDN"):
                 decide(pages, role, 2)
             pages["AWS"] = browser.open(aws_link.removeprefix(base))
             pages["AWS"].get_by_text(f"{PLAYERS['AWS']}: you are AWS").wait_for()
+            aws_row.get_by_text("connected", exact=True).wait_for()
             decide(pages, "AWS", 2)
             teacher.get_by_role("button", name="Close the round now").click()
             for page in (teacher, *pages.values()):
@@ -218,13 +268,17 @@ def test_a_class_plays_three_rounds_to_the_debrief(classroom, tmp_path):
             for role in ("China", "AWS", "Huawei", "KEN", "IDN"):
                 decide(pages, role, 3)
             teacher.get_by_role("button", name="Close the round now").click()
-            teacher.get_by_text("Which decisions moved the outcome most").wait_for(
-                timeout=60_000)
+            teacher.get_by_text("Which decisions moved the outcome most").wait_for(timeout=60_000)
             for page in pages.values():
                 page.get_by_text("The game is over").wait_for()
             debrief = teacher.inner_text("body")
-            for title in ("China", "AWS", "Huawei", "the government of Kenya",
-                          "the teacher's events"):
+            for title in (
+                "China",
+                "AWS",
+                "Huawei",
+                "the government of Kenya",
+                "the teacher's events",
+            ):
                 assert f"\n{title}\t" in debrief, title
             assert "the United States\t" not in debrief.split("moved the outcome most")[1]
             teacher.screenshot(path=folder / "game-debrief.png", full_page=True)
@@ -238,6 +292,7 @@ def test_a_class_plays_three_rounds_to_the_debrief(classroom, tmp_path):
     china = played["states"]["China"]["financing_budget_usd_m"]
     assert china[2025] == china[2026] == china[2027] == 900
     assert "US" not in played["states"] or "financing_budget_usd_m" not in played["states"]["US"]
-    assert [entry["start"] for entry in played["hand"]["bidding"]
-            if entry["provider"] == "AWS"] == [2025, 2026, 2027]
+    assert [
+        entry["start"] for entry in played["hand"]["bidding"] if entry["provider"] == "AWS"
+    ] == [2025, 2026, 2027]
     assert {"target": "Huawei", "start": 2025} in played["states"]["US"]["export_controls"]
