@@ -296,3 +296,45 @@ def test_a_class_plays_three_rounds_to_the_debrief(classroom, tmp_path):
         entry["start"] for entry in played["hand"]["bidding"] if entry["provider"] == "AWS"
     ] == [2025, 2026, 2027]
     assert {"target": "Huawei", "start": 2025} in played["states"]["US"]["export_controls"]
+
+
+def test_the_server_refuses_every_request_without_the_join_code(classroom):
+    """Solara's page, static files, CDN files and websocket: refused without the code, served
+    with it (the cookie the gate sets on the first request with the code)."""
+    import urllib.error
+
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    base, key, code, session, log_path = classroom
+
+    def get(path: str, cookie: str | None = None):
+        request = urllib.request.Request(base + path, headers={"Cookie": cookie} if cookie else {})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode(), response.headers
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(), error.headers
+
+    status, text, _ = get("/")
+    assert status == 200 and "Type the join code" in text and "solara" not in text.lower()
+    status, text, headers = get(f"/?code={code}")
+    assert status == 200 and "solara" in text.lower()
+    cookie = next(
+        value.split(";")[0]
+        for value in headers.get_all("Set-Cookie")
+        if value.startswith("cloudrace-join-")
+    )
+    assets = sorted(set(re.findall(r'(?:src|href)="(/(?:static|_solara)/[^"?]+)', text)))
+    assert assets, "no static or CDN file on Solara's page"
+    for asset in assets[:4]:
+        assert get(asset)[0] == 403, asset
+        assert get(asset, cookie)[0] == 200, asset
+    socket_url = base.replace("http", "ws") + "/jupyter/api/kernels/gate-test/channels"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(socket_url + "?session_id=gate-test", open_timeout=30).close()
+    assert refused.value.response.status_code == 403
+    with connect(
+        socket_url + "?session_id=gate-test", additional_headers={"Cookie": cookie}, open_timeout=30
+    ) as opened:
+        assert opened.protocol.state.name == "OPEN"
