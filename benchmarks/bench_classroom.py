@@ -12,11 +12,12 @@ is taken in the clicking page; all pages share the machine's clock. Target (issu
 1 s.
 
 Where the time goes is printed beside it: CPU seconds of the server process and of the
-browsers (Chromium and Playwright's driver) during the round change, and the load average.
-The last round's figure (the debrief on every screen, which reruns the game once per player)
-is printed but not counted.
+browsers (Chromium and Playwright's driver) from the click until every screen was checked, the
+pages' own script, layout and style time (Chromium's counters), the load average and, with
+``--traffic``, the websocket messages sent to the pages. The game has one round more than the changes measured, so it never reaches its debrief (which
+reruns the game once per player: slower by design, and not a round change).
 
-    python benchmarks/bench_classroom.py [--rounds 4]
+    python benchmarks/bench_classroom.py [--rounds 4] [--traffic]
 """
 
 from __future__ import annotations
@@ -151,35 +152,36 @@ def browsers() -> list[psutil.Process]:
     ]
 
 
-METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
+METRICS = {"ScriptDuration": "script", "LayoutDuration": "layout", "RecalcStyleDuration": "style"}
 
 
 def page_metrics(sessions) -> dict[str, float]:
-    """CPU seconds the pages' renderer main threads spent, summed over pages (CDP metrics)."""
-    total = dict.fromkeys(METRICS, 0.0)
+    """Seconds the pages' main threads have spent on script, layout and style, summed over the
+    pages (Chromium's own counters, through the DevTools protocol)."""
+    total = dict.fromkeys(METRICS.values(), 0.0)
     for session in sessions:
         for metric in session.send("Performance.getMetrics")["metrics"]:
-            if metric["name"] in total:
-                total[metric["name"]] += metric["value"]
+            if metric["name"] in METRICS:
+                total[METRICS[metric["name"]]] += metric["value"]
     return total
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4, help="round changes to measure")
+    parser.add_argument(
+        "--traffic",
+        action="store_true",
+        help="also count the websocket messages to the pages (costs CPU)",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
+    rounds = args.rounds + 1  # the game never reaches its debrief
     with tempfile.TemporaryDirectory() as scratch:
         sessions = Path(scratch)
         game = Game.open(
-            sessions,
-            "bench",
-            BASELINE,
-            2025,
-            args.rounds,
-            round_seconds=3600,
-            governments=GOVERNMENTS,
+            sessions, "bench", BASELINE, 2025, rounds, round_seconds=3600, governments=GOVERNMENTS
         )
         code = game.join_code
         links = [
@@ -191,7 +193,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         server = start_server(sessions, port, sessions / "server.log")
         server_process = psutil.Process(server.pid)
-        latencies, rows = [], []
+        latencies, rows, frames = [], [], []
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
@@ -199,81 +201,76 @@ def main() -> int:
                 )
                 started = time.monotonic()
                 screens = []
-                sessions_cdp = []
-                frames = []
-                for link in [teacher_link, *links]:
+                for link in [teacher_link, *links]:  # all load at once
                     page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
                     page.set_default_timeout(120_000)
-                    page.on(
-                        "websocket",
-                        lambda ws: ws.on(
-                            "framereceived", lambda payload: frames.append(len(payload))
-                        ),
-                    )
-                    page.goto(base + link, wait_until="networkidle")
-                    page.locator(".game-round").first.wait_for()
+                    if args.traffic:  # every frame goes through Playwright's driver: not free
+                        page.on(
+                            "websocket",
+                            lambda ws: ws.on(
+                                "framereceived", lambda payload: frames.append(len(payload))
+                            ),
+                        )
+                    page.goto(base + link, wait_until="commit")
                     screens.append(page)
-                    sessions_cdp.append(page.context.new_cdp_session(page))
-                    sessions_cdp[-1].send("Performance.enable")
+                for page in screens:
+                    page.locator(".game-round").first.wait_for()
+                devtools = [page.context.new_cdp_session(page) for page in screens]
+                for session in devtools:
+                    session.send("Performance.enable")
                 print(
                     f"{len(screens)} screens connected ({len(links)} players and the "
-                    f"teacher) in {time.monotonic() - started:.0f} s"
+                    f"teacher) in {time.monotonic() - started:.0f} s",
+                    flush=True,
                 )
+                players = screens[1:]
                 for number in range(1, args.rounds + 1):
-                    players = screens[1:]
                     for page in players[:-1]:
                         page.get_by_role("button", name="Submit decision").click()
                         page.locator(".game-message").wait_for()
-                    following = number < args.rounds
-                    if following:
-                        heading = f"Round {number + 1} of {args.rounds}"
-                        for index, page in enumerate(screens):
-                            page.evaluate(WATCH, [heading, f"Round {number + 1}:" if index else ""])
+                    heading = f"Round {number + 1} of {rounds}"
+                    for index, page in enumerate(screens):
+                        page.evaluate(WATCH, [heading, f"Round {number + 1}:" if index else ""])
                     time.sleep(1.0)  # let the submissions' redraws settle
                     watched = browsers()
                     before = cpu_seconds([server_process]), cpu_seconds(watched)
-                    metrics_before = page_metrics(sessions_cdp)
+                    metrics_before = page_metrics(devtools)
                     frames.clear()
                     button = players[-1].get_by_role("button", name="Submit decision")
                     clicked = button.evaluate(CLICK) / 1000
-                    if following:
-                        for page in screens:
-                            page.wait_for_function("window.__shown !== null", polling=100)
-                        shown = max(page.evaluate("window.__shown") for page in screens) / 1000
-                    else:
-                        screens[0].get_by_text("Which decisions moved the outcome most").wait_for()
-                        for page in players:
-                            page.get_by_text("The game is over").wait_for()
-                        shown = time.time()
-                    latency = shown - clicked
+                    for page in screens:
+                        page.wait_for_function("window.__shown !== null", polling=100)
+                    latency = (
+                        max(page.evaluate("window.__shown") for page in screens) / 1000 - clicked
+                    )
                     server_cpu = cpu_seconds([server_process]) - before[0]
                     browser_cpu = cpu_seconds(watched) - before[1]
                     spent = {
-                        k: v - metrics_before[k] for k, v in page_metrics(sessions_cdp).items()
+                        name: value - metrics_before[name]
+                        for name, value in page_metrics(devtools).items()
                     }
-                    print("   frames", len(frames), sum(frames), sorted(frames)[-5:])
-                    print("   pages:", {k: round(v, 2) for k, v in spent.items()})
-                    label = (
-                        f"round {number} -> {number + 1}"
-                        if following
-                        else f"round {number} -> debrief"
-                    )
+                    latencies.append(latency)
+                    rows.append((server_cpu, browser_cpu))
                     print(
-                        f"{label}: {latency:.2f} s from the last submit to the new state on "
-                        f"all {len(screens)} screens (CPU until all checked: server "
-                        f"{server_cpu:.2f} s, browsers {browser_cpu:.2f} s; load average "
-                        f"{os.getloadavg()[0]:.1f}) [{clicked:.3f}]",
+                        f"round {number} -> {number + 1}: {latency:.2f} s from the last submit "
+                        f"to the new state on all {len(screens)} screens (CPU until all "
+                        f"checked: server {server_cpu:.2f} s, browsers {browser_cpu:.2f} s; "
+                        f"load average {os.getloadavg()[0]:.1f})\n    pages' main threads: "
+                        + ", ".join(f"{name} {value:.2f} s" for name, value in spent.items())
+                        + (
+                            f"; websocket to the pages: {len(frames)} messages, "
+                            f"{sum(frames) / 1000:.0f} kB"
+                            if args.traffic
+                            else ""
+                        ),
                         flush=True,
                     )
-                    if following:
-                        latencies.append(latency)
-                        rows.append((server_cpu, browser_cpu))
                 browser.close()
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
     print(
-        f"round latency with {len(links) + 1} browser contexts: median "
+        f"round latency with {len(screens)} browser contexts: median "
         f"{statistics.median(latencies):.2f} s, max {max(latencies):.2f} s over "
         f"{len(latencies)} round changes (target <= 1 s; {os.cpu_count()} cores, load "
         f"average {os.getloadavg()[0]:.1f}); CPU per round change, median: server "

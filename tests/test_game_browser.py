@@ -188,9 +188,10 @@ def decide(pages: dict, role: str, round_number: int) -> None:
         page.get_by_role("button", name="-10 %").click()
         page.get_by_role("button", name="Africa").click()
     elif role in ("KEN", "IDN"):
-        groups = page.locator(".v-btn-toggle")
-        if groups.count():
-            groups.first.locator("button").nth(1).click()  # the first bid on the first tender
+        choices = page.locator(".v-select")
+        if choices.count():  # the first bid on the first tender
+            choices.first.click()
+            page.locator(".menuable__content__active [role=option]").nth(1).click()
     submit(page, round_number)
 
 

@@ -135,11 +135,17 @@ def use_submit(game: Game, token: str, round_number: int):
 
 @solara.component
 def Message(message: tuple[str, bool]) -> None:
+    """The form's status line or the last submission's receipt or refusal.
+
+    One alert whose type and text change (not a different alert each time: a new widget costs
+    every screen more than an updated one).
+    """
     text, ok = message
-    if text.startswith("Round"):
-        solara.Info(text, classes=["game-status"])
-    else:
-        (solara.Success if ok else solara.Error)(text, classes=["game-message"])
+    status = text.startswith("Round")
+    kind = "info" if status else "success" if ok else "error"
+    solara.v.Alert(
+        type=kind, children=[text], text=True, class_="game-status" if status else "game-message"
+    )
 
 
 @solara.component
@@ -205,6 +211,23 @@ def ProviderForm(game: Game, card: dict[str, Any], token: str, round_number: int
     Message(message)
 
 
+def tender_table(tender: dict[str, Any]) -> str:
+    """A tender on a government's card: its bids and the model's chance for each choice."""
+    rows = "".join(
+        f"| {bid['provider']} | {bid['price']:g} | {bid['loan']:g} | {bid['lender'] or '-'} | "
+        f"{bid['subsidy']:g} | {100 * bid['chance']:.0f} % |\n"
+        for bid in tender["bids"]
+    )
+    return (
+        f"\n\n**Tender {tender['id']}**: {tender['kind']}, US$ {tender['value']:g} m"
+        + (" (renewal)" if tender["renewal"] else "")
+        + "\n\n| Bid | Price, US$ m | Loan, US$ m | Lender | Subsidy | The model's chance |\n"
+        "|---|---|---|---|---|---|\n"
+        + (rows or "| no bids | | | | | |\n")
+        + f"| defer | | | | | {100 * tender['defer_chance']:.0f} % |\n"
+    )
+
+
 @solara.component
 def GovernmentForm(game: Game, card: dict[str, Any], token: str, round_number: int) -> None:
     """A government's card and, for each tender it is expected to hold, its choice."""
@@ -216,32 +239,21 @@ def GovernmentForm(game: Game, card: dict[str, Any], token: str, round_number: i
         f"{t['kind']} ({t['id']}): " + (f"won by {t['winner']}" if t["winner"] else "deferred")
         for t in card["last_round"]
     )
+    tables = "".join(tender_table(tender) for tender in card["tenders"])
+    # One HTML block for the card and its tenders, one select per tender: each round's new
+    # tenders cost a screen a few widgets, not a table and a row of buttons each.
     Markdown(
         f"**{card['name']}** ({card['region']}, {card['income_group']} income). **Debt to state "
         f"banks:** {debt or 'none'} ({100 * card['debt_share_of_gdp']:.2f} % of GDP). "
         f"**Installed systems:** {installed or 'none'}. **Last round:** {last or 'no tender'}."
+        + (tables or "\n\nThe model expects no tender from you this round: nothing to choose.")
     )
-    if not card["tenders"]:
-        solara.Info("The model expects no tender from you this round: nothing to choose.")
     for tender in card["tenders"]:
-        rows = "".join(
-            f"| {bid['provider']} | {bid['price']:g} | {bid['loan']:g} | "
-            f"{bid['lender'] or '-'} | {bid['subsidy']:g} | "
-            f"{100 * bid['chance']:.0f} % |\n"
-            for bid in tender["bids"]
-        )
-        Markdown(
-            f"**Tender {tender['id']}**: {tender['kind']}, US$ {tender['value']:g} m"
-            + (" (renewal)" if tender["renewal"] else "")
-            + "\n\n| Bid | Price, US$ m | "
-            "Loan, US$ m | Lender | Subsidy | The model's chance |\n|---|---|---|---|---|---|\n"
-            + (rows or "| no bids | | | | | |\n")
-            + f"| defer | | | | | {100 * tender['defer_chance']:.0f} % |\n"
-        )
         if tender["bids"]:
             options = [MODEL_DECIDES] + [bid["provider"] for bid in tender["bids"]] + [DEFER]
-            solara.ToggleButtonsSingle(
-                picks.get(tender["id"], MODEL_DECIDES),
+            solara.Select(
+                f"Tender {tender['id']}: your choice",
+                value=picks.get(tender["id"], MODEL_DECIDES),
                 values=options,
                 on_value=lambda value, tid=tender["id"]: set_picks({**picks, tid: value}),
             )

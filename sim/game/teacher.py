@@ -15,7 +15,7 @@ from sim.game.app import Countdown, Markdown
 from sim.game.engine import Game, GameError, describe_event
 from sim.game.presence import PRESENCE
 
-MAP_DELAY_SECONDS = 1.0
+MAP_DELAY_SECONDS = 2.0
 EVENT_LABELS = {
     "export_control": "Export control",
     "coercion": "Coercion threat",
