@@ -173,8 +173,10 @@ def join(browser: Browser, code: str, role: str):
 
 
 def submit(page, round_number: int) -> None:
+    from playwright.sync_api import expect
+
     page.get_by_role("button", name="Submit decision").click()
-    page.locator(".game-message").get_by_text(f"round {round_number}:").wait_for()
+    expect(page.locator(".game-message")).to_contain_text(f"round {round_number}:")
 
 
 def decide(pages: dict, role: str, round_number: int) -> None:
@@ -192,6 +194,7 @@ def decide(pages: dict, role: str, round_number: int) -> None:
         if choices.count():  # the first bid on the first tender
             choices.first.click()
             page.locator(".menuable__content__active [role=option]").nth(1).click()
+            page.locator(".menuable__content__active").wait_for(state="hidden")
     submit(page, round_number)
 
 
@@ -244,6 +247,7 @@ def test_a_class_plays_three_rounds_to_the_debrief(classroom, tmp_path):
                 decide(pages, role, 1)
             teacher.locator("table").first.get_by_text("yes").nth(4).wait_for()
             pages["KEN"].screenshot(path=folder / "game-student.png")
+            teacher.evaluate("window.scrollTo(0, 0)")  # the join code and the players
             teacher.screenshot(path=folder / "game-teacher.png")
             teacher.get_by_role("button", name="Close the round now").click()
             for page in (teacher, *pages.values()):
