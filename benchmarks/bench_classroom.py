@@ -11,11 +11,12 @@ round's status line under the form (so the card and the form are there too). The
 is taken in the clicking page; all pages share the machine's clock. Target (issue 15): at most
 1 s.
 
-Where the time goes is printed beside it: CPU seconds of the server process and of the
-browsers (Chromium and Playwright's driver) from the click until every screen was checked, the
-pages' own script, layout and style time (Chromium's counters), the load average and, with
-``--traffic``, the websocket messages sent to the pages. The game has one round more than the changes measured, so it never reaches its debrief (which
-reruns the game once per player: slower by design, and not a round change).
+Where the time goes is printed beside it: CPU seconds of the server process, of Chromium's
+processes and of Playwright's driver from the click until every screen was checked, the pages'
+own script, layout and style time (Chromium's counters), the load average and, with
+``--traffic``, the websocket messages sent to the pages. The game has one round more than the
+changes measured, so it never reaches its debrief (which reruns the game once per player:
+slower by design, and not a round change).
 
     python benchmarks/bench_classroom.py [--rounds 4] [--traffic]
 """
@@ -143,13 +144,13 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
     return total
 
 
-def browsers() -> list[psutil.Process]:
-    """This process's descendants that are not the server: Playwright's driver and Chromium."""
-    return [
-        child
-        for child in psutil.Process().children(recursive=True)
-        if "sim.cli" not in " ".join(child.cmdline())
+def browsers(server: psutil.Process) -> tuple[list[psutil.Process], list[psutil.Process]]:
+    """This process's descendants but the server: (Chromium's processes, Playwright's driver)."""
+    children = [
+        child for child in psutil.Process().children(recursive=True) if child.pid != server.pid
     ]
+    chromium = [child for child in children if "chromium" in child.name()]
+    return chromium, [child for child in children if child not in chromium]
 
 
 METRICS = {"ScriptDuration": "script", "LayoutDuration": "layout", "RecalcStyleDuration": "style"}
@@ -232,8 +233,14 @@ def main() -> int:
                     for index, page in enumerate(screens):
                         page.evaluate(WATCH, [heading, f"Round {number + 1}:" if index else ""])
                     time.sleep(1.0)  # let the submissions' redraws settle
-                    watched = browsers()
-                    before = cpu_seconds([server_process]), cpu_seconds(watched)
+                    chromium, driver = browsers(server_process)
+                    quiet = [cpu_seconds(group) for group in ([server_process], chromium)]
+                    time.sleep(1.0)  # the cost of 30 screens doing nothing
+                    idle = [
+                        cpu_seconds(group) - start
+                        for group, start in zip(([server_process], chromium), quiet, strict=True)
+                    ]
+                    before = [cpu_seconds(group) for group in ([server_process], chromium, driver)]
                     metrics_before = page_metrics(devtools)
                     frames.clear()
                     button = players[-1].get_by_role("button", name="Submit decision")
@@ -243,8 +250,12 @@ def main() -> int:
                     latency = (
                         max(page.evaluate("window.__shown") for page in screens) / 1000 - clicked
                     )
-                    server_cpu = cpu_seconds([server_process]) - before[0]
-                    browser_cpu = cpu_seconds(watched) - before[1]
+                    server_cpu, browser_cpu, driver_cpu = (
+                        cpu_seconds(group) - start
+                        for group, start in zip(
+                            ([server_process], chromium, driver), before, strict=True
+                        )
+                    )
                     spent = {
                         name: value - metrics_before[name]
                         for name, value in page_metrics(devtools).items()
@@ -254,9 +265,12 @@ def main() -> int:
                     print(
                         f"round {number} -> {number + 1}: {latency:.2f} s from the last submit "
                         f"to the new state on all {len(screens)} screens (CPU until all "
-                        f"checked: server {server_cpu:.2f} s, browsers {browser_cpu:.2f} s; "
+                        f"checked: server {server_cpu:.2f} s, Chromium {browser_cpu:.2f} s, "
+                        f"Playwright's driver {driver_cpu:.2f} s; "
                         f"load average {os.getloadavg()[0]:.1f})\n    pages' main threads: "
                         + ", ".join(f"{name} {value:.2f} s" for name, value in spent.items())
+                        + f"; idle before the click: server {idle[0]:.2f} s, Chromium "
+                        f"{idle[1]:.2f} s of CPU a second"
                         + (
                             f"; websocket to the pages: {len(frames)} messages, "
                             f"{sum(frames) / 1000:.0f} kB"
@@ -274,7 +288,7 @@ def main() -> int:
         f"{statistics.median(latencies):.2f} s, max {max(latencies):.2f} s over "
         f"{len(latencies)} round changes (target <= 1 s; {os.cpu_count()} cores, load "
         f"average {os.getloadavg()[0]:.1f}); CPU per round change, median: server "
-        f"{statistics.median(r[0] for r in rows):.2f} s, browsers "
+        f"{statistics.median(r[0] for r in rows):.2f} s, Chromium "
         f"{statistics.median(r[1] for r in rows):.2f} s"
     )
     return 0

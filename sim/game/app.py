@@ -106,7 +106,9 @@ module.exports = {
   methods: {
     restart() { this.end = Date.now() + 1000 * this.seconds; this.show(); },
     show() {
-      const left = Math.max(0, Math.ceil((this.end - Date.now()) / 1000));
+      // To the second in the last minute, to 5 s before: an unchanged text redraws nothing.
+      const exact = Math.max(0, Math.ceil((this.end - Date.now()) / 1000));
+      const left = exact > 60 ? 5 * Math.ceil(exact / 5) : exact;
       this.text = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0") + " left";
     },
   },
