@@ -46,15 +46,29 @@ class Clock:
 @pytest.fixture(scope="module")
 def lesson(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("lesson") / "small.yaml"
-    path.write_text(yaml.safe_dump({
-        "extends": str(BASELINE), "description": "A small world for the game's tests.",
-        "population": {"only": COUNTRIES}, "demand": {"tender_rate": 1.5}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "extends": str(BASELINE),
+                "description": "A small world for the game's tests.",
+                "population": {"only": COUNTRIES},
+                "demand": {"tender_rate": 1.5},
+            }
+        )
+    )
     return path
 
 
 def new_game(tmp_path: Path, lesson: Path, clock=None, rounds: int = 3) -> Game:
-    return Game.open(tmp_path / "sessions", "class", lesson, 2025, rounds, round_seconds=120,
-                     clock=clock or Clock())
+    return Game.open(
+        tmp_path / "sessions",
+        "class",
+        lesson,
+        2025,
+        rounds,
+        round_seconds=120,
+        clock=clock or Clock(),
+    )
 
 
 @pytest.fixture
@@ -82,8 +96,16 @@ def play(game: Game, who: dict[str, str]) -> None:
     game.submit(who["KEN"], 1, {"choices": first_choice(game, "KEN")})
     game.inject({"kind": "export_control", "state": "US", "target": "Huawei"})
     game.advance()
-    game.submit(who["US"], 2, {"financing_budget_usd_m": 900.0, "subsidy_rate": 0.2,
-                               "subsidy_budget_usd_m": 300.0, "security_pressure": 1.0})
+    game.submit(
+        who["US"],
+        2,
+        {
+            "financing_budget_usd_m": 900.0,
+            "subsidy_rate": 0.2,
+            "subsidy_budget_usd_m": 300.0,
+            "security_pressure": 1.0,
+        },
+    )
     game.submit(who["IDN"], 2, {"choices": first_choice(game, "IDN", loser=False)})
     game.inject({"kind": "ban", "country": "NGA", "provider": "Huawei"})
     game.inject({"kind": "incident", "country": "KEN", "provider": "Huawei"})
@@ -127,10 +149,12 @@ def test_bad_and_late_submissions_change_nothing(game):
     who = tokens(game)
     game.submit(who["China"], 1, {"promotion": 0.8})
     before = (json.dumps(game.current.decisions), game.version)
-    bad = [(who["China"], {"promotion": 2.0}, "promotion: expected a number <= 1"),
-           (who["China"], {"promotion": "lots"}, "promotion: expected a number"),
-           (who["AWS"], {"stays_out_of": ["Antarctica"]}, "expected one of Africa"),
-           (who["KEN"], {"choices": {"1999:1": "AWS"}}, "no such tender on your card")]
+    bad = [
+        (who["China"], {"promotion": 2.0}, "promotion: expected a number <= 1"),
+        (who["China"], {"promotion": "lots"}, "promotion: expected a number"),
+        (who["AWS"], {"stays_out_of": ["Antarctica"]}, "expected one of Africa"),
+        (who["KEN"], {"choices": {"1999:1": "AWS"}}, "no such tender on your card"),
+    ]
     for token, values, message in bad:
         with pytest.raises(GameError, match=message):
             game.submit(token, 1, values)
@@ -176,8 +200,9 @@ def test_a_states_decision_is_a_dated_step_for_its_round_only(game):
     who = tokens(game)
     game.submit(who["China"], 1, {"financing_budget_usd_m": 1500.0})
     game.advance()
-    steps = yaml.safe_load((game.folder / "scenario.yaml").read_text())[
-        "states"]["China"]["financing_budget_usd_m"]
+    steps = yaml.safe_load((game.folder / "scenario.yaml").read_text())["states"]["China"][
+        "financing_budget_usd_m"
+    ]
     lesson_value = game.lesson.states["China"].financing_budget_usd_m[2020]
     assert steps[2025] == 1500 and steps[2026] == pytest.approx(lesson_value)
     assert game.model.states["China"].financing_budget_usd_m == pytest.approx(1500.0)
@@ -187,12 +212,12 @@ def test_a_states_decision_is_a_dated_step_for_its_round_only(game):
 
 def test_a_provider_that_stays_out_of_a_region_makes_no_bid_there(game):
     who = tokens(game)
-    game.submit(who["AWS"], 1, {"stays_out_of": ["Asia", "Americas", "Middle East",
-                                                 "Africa", "Europe"]})
+    game.submit(
+        who["AWS"], 1, {"stays_out_of": ["Asia", "Americas", "Middle East", "Africa", "Europe"]}
+    )
     game.advance()
     assert game.held, "no tender held in the round"
-    assert not [bid for tender in game.held for bid in tender["bids"]
-                if bid["provider"] == "AWS"]
+    assert not [bid for tender in game.held for bid in tender["bids"] if bid["provider"] == "AWS"]
 
 
 def test_a_governments_choice_picks_the_bid_it_names(game):
@@ -201,7 +226,7 @@ def test_a_governments_choice_picks_the_bid_it_names(game):
     assert choice, "Kenya has no tender with bids on its card"
     game.submit(who["KEN"], 1, {"choices": choice})
     game.advance()
-    (tender_id, provider), = choice.items()
+    ((tender_id, provider),) = choice.items()
     held = {tender["id"]: tender for tender in game.held if tender["country"] == "KEN"}
     bidders = [bid["provider"] for bid in held[tender_id]["bids"]]
     assert provider in bidders  # the forecast held: the same bids came in
@@ -222,8 +247,10 @@ def test_replaying_the_saved_scenario_reproduces_the_games_contracts(played):
 def test_cloudrace_run_replays_the_saved_game(played, tmp_path):
     game = played
     out = tmp_path / "replay"
-    assert main(["run", str(game.folder / "scenario.yaml"), "--no-figures", "-q",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["run", str(game.folder / "scenario.yaml"), "--no-figures", "-q", "--out", str(out)])
+        == 0
+    )
     replayed = pd.read_csv(out / "contracts.csv")
     replayed = replayed[replayed["time"] < 2028].drop(columns=["replication", "seed", *LATER])
     played = contracts_table(game.model).drop(columns=LATER)
@@ -266,7 +293,8 @@ def test_the_debrief_ranks_the_decisions_that_moved_the_outcome(played):
     aws_row = next(row for row in debrief["moved"] if row["role"] == "AWS")
     share = outcomes(run_until_end(without_aws, game.seed, 2028), 2025, [])["state_share"]
     assert aws_row["share_points"] == round(
-        100 * (debrief["class"]["state_share"]["China"] - share["China"]), 1)
+        100 * (debrief["class"]["state_share"]["China"] - share["China"]), 1
+    )
     with pytest.raises(GameError, match="over"):
         game.submit(game.state["claims"]["China"]["token"], 4, {})
 
@@ -278,11 +306,12 @@ def test_session_names_cannot_leave_the_session_folder(tmp_path, lesson):
 
 
 def test_bad_events_are_refused(game):
-    for event, message in (({"kind": "meteor"}, "event kind"),
-                           ({"kind": "coercion", "state": "Atlantis"}, "state"),
-                           ({"kind": "ban", "country": "FRA", "provider": "Huawei"}, "country"),
-                           ({"kind": "incident", "country": "KEN", "provider": "IBM"},
-                            "provider")):
+    for event, message in (
+        ({"kind": "meteor"}, "event kind"),
+        ({"kind": "coercion", "state": "Atlantis"}, "state"),
+        ({"kind": "ban", "country": "FRA", "provider": "Huawei"}, "country"),
+        ({"kind": "incident", "country": "KEN", "provider": "IBM"}, "provider"),
+    ):
         with pytest.raises(GameError, match=message):
             game.inject(event)
     assert game.current.events == []

@@ -31,10 +31,13 @@ def outcomes(model: CloudRaceModel, since: float, governments: list[str]) -> dic
     played = {}
     for government in model.governments:
         if government.iso3 in governments:
-            leader = max(government.installed.items(), key=lambda item: item[1],
-                         default=(None, 0.0))[0]
-            played[government.iso3] = {"debt": round(government.total_debt(), 1),
-                                       "leading_provider": leader.name if leader else ""}
+            leader = max(
+                government.installed.items(), key=lambda item: item[1], default=(None, 0.0)
+            )[0]
+            played[government.iso3] = {
+                "debt": round(government.total_debt(), 1),
+                "leading_provider": leader.name if leader else "",
+            }
     return {**world, "governments": played}
 
 
@@ -44,7 +47,8 @@ def make_debrief(game: Game) -> dict[str, Any]:
     governments = [name for name, role in game.roles.items() if role.kind == "government"]
     own = game.write_scenario([], name="debrief/model-own-run.yaml")
     result = {
-        "first_year": first, "end": end,
+        "first_year": first,
+        "end": end,
         "class": outcomes(game.model, first, governments),
         "model": outcomes(game.branch(own, end), first, governments),
         "events": [event for record in game.played for event in record.events],
@@ -56,13 +60,20 @@ def make_debrief(game: Game) -> dict[str, Any]:
     if result["events"]:
         removals.append(("events", "the teacher's events", frozenset(), False))
     for key, title, leave_out, with_events in removals:
-        settings = game.write_scenario(game.played, name=f"debrief/without-{key}.yaml",
-                                       leave_out=leave_out, with_events=with_events)
+        settings = game.write_scenario(
+            game.played,
+            name=f"debrief/without-{key}.yaml",
+            leave_out=leave_out,
+            with_events=with_events,
+        )
         without = outcomes(game.branch(settings, end), first, governments)
         moved = share - without["state_share"].get(MOVED_BY, 0.0)
-        won = {name: result["class"]["won"][name]["contracts"] - row["contracts"]
-               for name, row in without["won"].items()}
-        result["moved"].append({"role": key, "title": title,
-                                "share_points": round(100 * moved, 1), "contracts": won})
+        won = {
+            name: result["class"]["won"][name]["contracts"] - row["contracts"]
+            for name, row in without["won"].items()
+        }
+        result["moved"].append(
+            {"role": key, "title": title, "share_points": round(100 * moved, 1), "contracts": won}
+        )
     result["moved"].sort(key=lambda row: -abs(row["share_points"]))
     return result

@@ -19,8 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.game.roles import Kind
 
 REGIONS = ("Africa", "Asia", "Americas", "Europe", "Middle East")
-STATE_LEVERS = ("financing_budget_usd_m", "subsidy_budget_usd_m", "subsidy_rate",
-                "security_pressure", "promotion")
+STATE_LEVERS = (
+    "financing_budget_usd_m",
+    "subsidy_budget_usd_m",
+    "subsidy_rate",
+    "security_pressure",
+    "promotion",
+)
 """The state levers a player sets: time-phased keys of ``states.<name>`` in the schema."""
 
 
@@ -57,12 +62,16 @@ class GovernmentDecision(Form):
     choices: dict[str, str] = {}
 
 
-FORMS: dict[Kind, type[Form]] = {"state": StateDecision, "provider": ProviderDecision,
-                                 "government": GovernmentDecision}
+FORMS: dict[Kind, type[Form]] = {
+    "state": StateDecision,
+    "provider": ProviderDecision,
+    "government": GovernmentDecision,
+}
 
 
-def check_decision(kind: Kind, values: dict[str, Any], tenders: dict[str, list[str]] | None = None
-                   ) -> Form:
+def check_decision(
+    kind: Kind, values: dict[str, Any], tenders: dict[str, list[str]] | None = None
+) -> Form:
     """Validate a submitted form for a role of ``kind``.
 
     For a government, ``tenders`` maps each tender id on its card to the providers that bid on
@@ -80,11 +89,15 @@ def check_decision(kind: Kind, values: dict[str, Any], tenders: dict[str, list[s
         tenders = tenders or {}
         for tender, provider in form.choices.items():
             if tender not in tenders:
-                raise DecisionError(f"choices.{tender}: no such tender on your card "
-                                    f"(yours: {', '.join(tenders) or 'none this round'})")
+                raise DecisionError(
+                    f"choices.{tender}: no such tender on your card "
+                    f"(yours: {', '.join(tenders) or 'none this round'})"
+                )
             if provider and provider not in tenders[tender]:
-                raise DecisionError(f"choices.{tender}: {provider} made no bid on this tender "
-                                    f"(bids from: {', '.join(tenders[tender])}; or defer)")
+                raise DecisionError(
+                    f"choices.{tender}: {provider} made no bid on this tender "
+                    f"(bids from: {', '.join(tenders[tender])}; or defer)"
+                )
     return form
 
 
@@ -93,8 +106,10 @@ def _expected(item: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return "not a field of this form"
     if kind in ("greater_than_equal", "less_than_equal"):
-        return f"expected a number {'>=' if 'ge' in context else '<='} " \
-               f"{next(iter(context.values()))}, got {given!r}"
+        return (
+            f"expected a number {'>=' if 'ge' in context else '<='} "
+            f"{next(iter(context.values()))}, got {given!r}"
+        )
     if kind == "literal_error":
         return f"expected one of {', '.join(REGIONS)}, got {given!r}"
     if kind in ("float_type", "int_type", "float_parsing"):

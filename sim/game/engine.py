@@ -64,8 +64,9 @@ def game_seed(root_seed: int) -> int:
 class Game:
     """A class's game: session state, shared model and views, behind one lock."""
 
-    def __init__(self, folder: Path, state: dict[str, Any],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, folder: Path, state: dict[str, Any], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.folder = folder
         self.state = state
         self.clock = clock
@@ -83,32 +84,52 @@ class Game:
     # --- creating and resuming ----------------------------------------------------------
 
     @classmethod
-    def open(cls, sessions: Path, name: str, lesson: Path, first_year: int, rounds: int,
-             period: float = 1.0, round_seconds: int = 300, seed: int | None = None,
-             governments: tuple[str, ...] = DEFAULT_GOVERNMENTS,
-             clock: Callable[[], float] = time.monotonic) -> Game:
+    def open(
+        cls,
+        sessions: Path,
+        name: str,
+        lesson: Path,
+        first_year: int,
+        rounds: int,
+        period: float = 1.0,
+        round_seconds: int = 300,
+        seed: int | None = None,
+        governments: tuple[str, ...] = DEFAULT_GOVERNMENTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Game:
         """Resume the session saved in ``sessions/name``, or start it with these settings."""
         folder = store.session_folder(sessions, name)
         if (folder / store.SESSION_FILE).is_file():
             return cls.resume(folder, clock)
         if rounds < 1 or period <= 0 or round_seconds < 10:
-            raise UserError(f"--rounds {rounds}, --period {period:g}, --round-seconds "
-                            f"{round_seconds}: expected at least 1 round, a period above 0 "
-                            "and at least 10 seconds a round")
+            raise UserError(
+                f"--rounds {rounds}, --period {period:g}, --round-seconds "
+                f"{round_seconds}: expected at least 1 round, a period above 0 "
+                "and at least 10 seconds a round"
+            )
         settings = load_scenario(lesson)
         last = first_year + rounds * period
         if not settings.run.start_year < first_year or last > settings.run.end_year + 1:
-            raise UserError(f"--first-year {first_year} with {rounds} round(s) of {period:g} "
-                            f"year(s): expected the game within {lesson}'s run "
-                            f"({settings.run.start_year + 1} to {settings.run.end_year})")
+            raise UserError(
+                f"--first-year {first_year} with {rounds} round(s) of {period:g} "
+                f"year(s): expected the game within {lesson}'s run "
+                f"({settings.run.start_year + 1} to {settings.run.end_year})"
+            )
         state = {
-            "format": 1, "name": name, "lesson": str(Path(lesson).resolve()),
+            "format": 1,
+            "name": name,
+            "lesson": str(Path(lesson).resolve()),
             "seed": settings.run.seed if seed is None else seed,
-            "first_year": first_year, "rounds": rounds, "period": period,
-            "round_seconds": round_seconds, "governments": list(governments),
+            "first_year": first_year,
+            "rounds": rounds,
+            "period": period,
+            "round_seconds": round_seconds,
+            "governments": list(governments),
             "join_code": "".join(secrets.choice(CODE_LETTERS) for _ in range(6)),
             "teacher_key": secrets.token_urlsafe(16),
-            "claims": {}, "played": [], "current": {"decisions": {}, "events": []},
+            "claims": {},
+            "played": [],
+            "current": {"decisions": {}, "events": []},
         }
         game = cls(folder, state, clock)
         game.save()
@@ -127,8 +148,12 @@ class Game:
         self._run_to(self.state["first_year"])
         self.first_round_snapshot = pickle.dumps(self.model)
         names = {government.iso3: government.name for government in self.model.governments}
-        self.roles: dict[str, Role] = {role.name: role for role in available_roles(
-            self.lesson, names, governments=tuple(self.state["governments"]))}
+        self.roles: dict[str, Role] = {
+            role.name: role
+            for role in available_roles(
+                self.lesson, names, governments=tuple(self.state["governments"])
+            )
+        }
         self.held: list[dict[str, Any]] = []
         for index in range(len(self.played)):
             self._continue(self.played[: index + 1])
@@ -160,7 +185,8 @@ class Game:
     def check_code(self, code: str | None) -> bool:
         """Whether ``code`` is this session's join code (case and spaces ignored)."""
         return bool(code) and secrets.compare_digest(
-            "".join(str(code).split()).upper(), self.join_code)
+            "".join(str(code).split()).upper(), self.join_code
+        )
 
     def is_teacher(self, key: str | None) -> bool:
         return bool(key) and secrets.compare_digest(str(key), self.state["teacher_key"])
@@ -220,11 +246,15 @@ class Game:
             if self.finished:
                 raise GameError("the game is over: nothing more can be submitted")
             if round_number != self.round_index + 1:
-                raise GameError(f"round {round_number} is closed (now: round "
-                                f"{self.round_index + 1}); your decision was not used")
+                raise GameError(
+                    f"round {round_number} is closed (now: round "
+                    f"{self.round_index + 1}); your decision was not used"
+                )
             kind = self.roles[role].kind
-            tenders = {tender["id"]: [bid["provider"] for bid in tender["bids"]]
-                       for tender in self.cards[role].get("tenders", [])}
+            tenders = {
+                tender["id"]: [bid["provider"] for bid in tender["bids"]]
+                for tender in self.cards[role].get("tenders", [])
+            }
             try:
                 form = check_decision(kind, values, tenders)
             except DecisionError as error:
@@ -233,11 +263,15 @@ class Game:
             claimed = set(self.state["claims"])
             if claimed and claimed <= self.submitted():
                 self._close_round()
-                return f"round {round_number}: decision received; every player has " \
-                       "submitted, so the round is closed"
+                return (
+                    f"round {round_number}: decision received; every player has "
+                    "submitted, so the round is closed"
+                )
             self._changed(save=True)
-            return f"round {round_number}: decision received (you can change it until the " \
-                   "round closes)"
+            return (
+                f"round {round_number}: decision received (you can change it until the "
+                "round closes)"
+            )
 
     # --- the teacher -----------------------------------------------------------------------
 
@@ -268,19 +302,27 @@ class Game:
             kind = event.get("kind")
             if kind not in EVENT_KINDS:
                 raise GameError(f"event kind: expected one of {', '.join(EVENT_KINDS)}")
-            if kind in ("export_control", "coercion") and event.get("state") not in \
-                    self.lesson.states:
+            if (
+                kind in ("export_control", "coercion")
+                and event.get("state") not in self.lesson.states
+            ):
                 raise GameError(f"state: expected one of {', '.join(self.lesson.states)}")
             providers = self.lesson.providers
-            if kind in ("export_control", "incident", "ban") and \
-                    event.get(key := "target" if kind == "export_control" else "provider") \
-                    not in providers:
+            if (
+                kind in ("export_control", "incident", "ban")
+                and event.get(key := "target" if kind == "export_control" else "provider")
+                not in providers
+            ):
                 raise GameError(f"{key}: expected one of {', '.join(providers)}")
-            if kind in ("incident", "ban") and event.get("country") not in \
-                    {g.iso3 for g in self.model.governments}:
+            if kind in ("incident", "ban") and event.get("country") not in {
+                g.iso3 for g in self.model.governments
+            }:
                 raise GameError("country: expected the ISO3 code of a government in the game")
-            clean = {key: str(value) for key, value in event.items()
-                     if key in ("kind", "state", "target", "provider", "country")}
+            clean = {
+                key: str(value)
+                for key, value in event.items()
+                if key in ("kind", "state", "target", "provider", "country")
+            }
             self.current.events.append(clean)
             self._changed(save=True)
             return describe_event(clean)
@@ -348,26 +390,48 @@ class Game:
         from sim.game.debrief import make_debrief
 
         self.debrief = make_debrief(self)
-        store.write_atomic(self.folder / "debrief.json",
-                           json.dumps(self.debrief, indent=1, sort_keys=True))
+        store.write_atomic(
+            self.folder / "debrief.json", json.dumps(self.debrief, indent=1, sort_keys=True)
+        )
 
-    def write_scenario(self, rounds: list[RoundRecord], name: str = store.SCENARIO_FILE,
-                       leave_out: frozenset[str] = frozenset(), with_events: bool = True):
+    def write_scenario(
+        self,
+        rounds: list[RoundRecord],
+        name: str = store.SCENARIO_FILE,
+        leave_out: frozenset[str] = frozenset(),
+        with_events: bool = True,
+    ):
         """Write the class's scenario for ``rounds`` into the session folder; its settings."""
         path = self.folder / name
         kinds = {name: role.kind for name, role in self.roles.items()}
         scenario = class_scenario(
-            self.lesson_path, self.lesson, path.parent, self.state["seed"], rounds, kinds,
+            self.lesson_path,
+            self.lesson,
+            path.parent,
+            self.state["seed"],
+            rounds,
+            kinds,
             f"Classroom game {self.state['name']}: {len(rounds)} round(s) from "
-            f"{self.state['first_year']}" + (f", without {', '.join(sorted(leave_out))}"
-                                             if leave_out else "")
+            f"{self.state['first_year']}"
+            + (f", without {', '.join(sorted(leave_out))}" if leave_out else "")
             + ("" if with_events else ", without the teacher's events"),
-            leave_out=leave_out, with_events=with_events)
-        store.save_scenario(path, scenario, "Written by `cloudrace classroom`: replay with "
-                            "`cloudrace run` (one replication reproduces the class's world).")
+            leave_out=leave_out,
+            with_events=with_events,
+        )
+        store.save_scenario(
+            path,
+            scenario,
+            "Written by `cloudrace classroom`: replay with "
+            "`cloudrace run` (one replication reproduces the class's world).",
+        )
         return merged_settings(self.lesson, scenario)
 
     # --- notifying and saving --------------------------------------------------------------
+
+    def touch(self) -> None:
+        """Wake every screen: something they show changed outside the session (who is
+        connected)."""
+        self._changed()
 
     def _changed(self, save: bool = False) -> None:
         if save:
@@ -385,8 +449,7 @@ class Game:
     def save(self) -> None:
         """Write ``session.json`` (atomically)."""
         self.state["played"] = [vars(record) for record in self.played]
-        self.state["current"] = {"decisions": self.current.decisions,
-                                 "events": self.current.events}
+        self.state["current"] = {"decisions": self.current.decisions, "events": self.current.events}
         store.save_session(self.folder, self.state)
 
 

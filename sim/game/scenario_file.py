@@ -39,9 +39,11 @@ class RoundRecord:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
-def lever_schedule(lesson_value: float | dict[float, float],
-                   overrides: list[tuple[float, float, float]], start_year: int
-                   ) -> dict[float, float]:
+def lever_schedule(
+    lesson_value: float | dict[float, float],
+    overrides: list[tuple[float, float, float]],
+    start_year: int,
+) -> dict[float, float]:
     """The mapping of a lever: ``overrides`` (start, end, value) over the lesson's schedule."""
     lesson = StepFunction.of(lesson_value)
 
@@ -57,10 +59,17 @@ def lever_schedule(lesson_value: float | dict[float, float],
     return {_tidy(year): _tidy(value_at(year)) for year in sorted(dates)}
 
 
-def class_scenario(lesson_path: Path, lesson: ScenarioFile, folder: Path, seed: int,
-                   rounds: list[RoundRecord], roles: dict[str, str], description: str,
-                   leave_out: frozenset[str] = frozenset(), with_events: bool = True
-                   ) -> dict[str, Any]:
+def class_scenario(
+    lesson_path: Path,
+    lesson: ScenarioFile,
+    folder: Path,
+    seed: int,
+    rounds: list[RoundRecord],
+    roles: dict[str, str],
+    description: str,
+    leave_out: frozenset[str] = frozenset(),
+    with_events: bool = True,
+) -> dict[str, Any]:
     """The scenario (as a YAML-ready mapping) of the rounds played, for a file in ``folder``.
 
     ``roles`` maps each role's name to its kind. ``leave_out`` drops those roles' decisions and
@@ -84,24 +93,38 @@ def class_scenario(lesson_path: Path, lesson: ScenarioFile, folder: Path, seed: 
                 for lever, value in decision.items():
                     if value is not None:
                         overrides.setdefault((role, lever), []).append(
-                            (record.start, record.end, float(value)))
-            elif kind == "provider" and (decision.get("markup_shift") or
-                                         decision.get("stays_out_of")):
-                hand["bidding"].append({
-                    "provider": role, "start": _tidy(record.start), "end": _tidy(record.end),
-                    "markup_shift": float(decision.get("markup_shift", 0.0)),
-                    "stays_out_of": list(decision.get("stays_out_of", []))})
+                            (record.start, record.end, float(value))
+                        )
+            elif kind == "provider" and (
+                decision.get("markup_shift") or decision.get("stays_out_of")
+            ):
+                hand["bidding"].append(
+                    {
+                        "provider": role,
+                        "start": _tidy(record.start),
+                        "end": _tidy(record.end),
+                        "markup_shift": float(decision.get("markup_shift", 0.0)),
+                        "stays_out_of": list(decision.get("stays_out_of", [])),
+                    }
+                )
             elif kind == "government":
                 for tender, provider in sorted(decision.get("choices", {}).items()):
                     year, number = tender.split(":")
-                    hand["choices"].append({"country": role, "year": int(year),
-                                            "tender": int(number), "provider": provider})
+                    hand["choices"].append(
+                        {
+                            "country": role,
+                            "year": int(year),
+                            "tender": int(number),
+                            "provider": provider,
+                        }
+                    )
         if with_events:
             for event in record.events:
                 _add_event(states, hand, lesson, event, record.start)
     for (state, lever), spans in overrides.items():
         states.setdefault(state, {})[lever] = lever_schedule(
-            getattr(lesson.states[state], lever), spans, start_year)
+            getattr(lesson.states[state], lever), spans, start_year
+        )
     if states:
         scenario["states"] = states
     hand = {key: entries for key, entries in hand.items() if entries}
@@ -129,21 +152,36 @@ def _merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _add_event(states: dict[str, dict[str, Any]], hand: dict[str, list], lesson: ScenarioFile,
-               event: dict[str, Any], year: float) -> None:
+def _add_event(
+    states: dict[str, dict[str, Any]],
+    hand: dict[str, list],
+    lesson: ScenarioFile,
+    event: dict[str, Any],
+    year: float,
+) -> None:
     """Write one of the teacher's events into the scenario, dated at its round's start."""
     kind = event["kind"]
     if kind in ("ban", "incident"):
-        hand["events"].append({"kind": kind, "year": _tidy(year), "country": event["country"],
-                               "provider": event["provider"]})
+        hand["events"].append(
+            {
+                "kind": kind,
+                "year": _tidy(year),
+                "country": event["country"],
+                "provider": event["provider"],
+            }
+        )
         return
     key = {"export_control": "export_controls", "coercion": "coercion_events"}[kind]
     section = states.setdefault(event["state"], {})
     if key not in section:  # a list replaces the lesson's: start from the lesson's own
-        section[key] = [entry.model_dump(mode="json")
-                        for entry in getattr(lesson.states[event["state"]], key)]
-    entry = {"target": event["target"], "start": _tidy(year)} if kind == "export_control" \
+        section[key] = [
+            entry.model_dump(mode="json") for entry in getattr(lesson.states[event["state"]], key)
+        ]
+    entry = (
+        {"target": event["target"], "start": _tidy(year)}
+        if kind == "export_control"
         else {"year": _tidy(year)}
+    )
     section[key].append(entry)
 
 

@@ -28,8 +28,10 @@ SCENARIO_FILE = "scenario.yaml"
 def session_folder(sessions: Path, name: str) -> Path:
     """The folder of session ``name`` under ``sessions``; refuses names that are not plain."""
     if not NAME.match(name):
-        raise UserError(f"session name {name!r}: expected letters, digits, '-' or '_' "
-                        "(at most 64, no dots or slashes)")
+        raise UserError(
+            f"session name {name!r}: expected letters, digits, '-' or '_' "
+            "(at most 64, no dots or slashes)"
+        )
     return sessions / name
 
 

@@ -32,15 +32,24 @@ def tender_record(model: CloudRaceModel, tender, bids: list, winner) -> dict[str
     utilities.append(model.scenario.choice.defer_utility)
     chances = logit_probabilities(utilities, model.scenario.choice.scale) if bids else [1.0]
     return {
-        "id": f"{int(model.year)}:{tender.number}", "country": government.iso3,
-        "region": government.region, "kind": tender.kind.replace("_", " "),
-        "value": round(tender.value, 1), "renewal": tender.renewal,
-        "bids": [{"provider": bid.provider.name, "price": round(bid.price, 1),
-                  "loan": round(bid.loan, 1), "subsidy": round(bid.subsidy, 1),
-                  "markup": round(bid.markup, 3),
-                  "lender": bid.financing_state.name if bid.financing_state else "",
-                  "chance": round(float(chance), 3)}
-                 for bid, chance in zip(bids, chances, strict=False)],
+        "id": f"{int(model.year)}:{tender.number}",
+        "country": government.iso3,
+        "region": government.region,
+        "kind": tender.kind.replace("_", " "),
+        "value": round(tender.value, 1),
+        "renewal": tender.renewal,
+        "bids": [
+            {
+                "provider": bid.provider.name,
+                "price": round(bid.price, 1),
+                "loan": round(bid.loan, 1),
+                "subsidy": round(bid.subsidy, 1),
+                "markup": round(bid.markup, 3),
+                "lender": bid.financing_state.name if bid.financing_state else "",
+                "chance": round(float(chance), 3),
+            }
+            for bid, chance in zip(bids, chances, strict=False)
+        ],
         "defer_chance": round(float(chances[-1]), 3),
         "winner": winner.provider.name if winner is not None else "",
     }
@@ -64,15 +73,22 @@ def share_by_state(contracts: list) -> dict[str, float]:
 def leverage_counts(model: CloudRaceModel) -> dict[str, int]:
     """Governments over which each state's leverage share is at least the dependent line."""
     line = model.scenario.dependence.dependent_threshold
-    return {name: sum(1 for government in model.governments
-                      if (share := government.leverage_share(name)) >= line and share > 0)
-            for name in model.states}
+    return {
+        name: sum(
+            1
+            for government in model.governments
+            if (share := government.leverage_share(name)) >= line and share > 0
+        )
+        for name in model.states
+    }
 
 
 def debt_owed(model: CloudRaceModel) -> dict[str, float]:
     """State-bank debt owed to each state, US$ m, now."""
-    return {name: sum(government.debt.get(name, 0.0) for government in model.governments)
-            for name in model.states}
+    return {
+        name: sum(government.debt.get(name, 0.0) for government in model.governments)
+        for name in model.states
+    }
 
 
 def world_view(model: CloudRaceModel, since: float) -> dict[str, Any]:
@@ -82,26 +98,38 @@ def world_view(model: CloudRaceModel, since: float) -> dict[str, Any]:
     for contract in contracts:
         won[contract.provider.name]["contracts"] += 1
         won[contract.provider.name]["value"] += contract.tender.value
-    return {"won": {name: {"contracts": row["contracts"], "value": round(row["value"], 1)}
-                    for name, row in won.items()},
-            "state_share": {name: round(share, 3)
-                            for name, share in share_by_state(contracts).items()},
-            "leverage": leverage_counts(model),
-            "debt": {name: round(value, 1) for name, value in debt_owed(model).items()}}
+    return {
+        "won": {
+            name: {"contracts": row["contracts"], "value": round(row["value"], 1)}
+            for name, row in won.items()
+        },
+        "state_share": {name: round(share, 3) for name, share in share_by_state(contracts).items()},
+        "leverage": leverage_counts(model),
+        "debt": {name: round(value, 1) for name, value in debt_owed(model).items()},
+    }
 
 
-def state_card(model: CloudRaceModel, name: str, lesson: ScenarioFile, start: float,
-               last: tuple[float, float] | None) -> dict[str, Any]:
+def state_card(
+    model: CloudRaceModel,
+    name: str,
+    lesson: ScenarioFile,
+    start: float,
+    last: tuple[float, float] | None,
+) -> dict[str, Any]:
     """A state's card: the lesson's levers for the round, its spending, standing, last round."""
     state = model.states[name]
     settings = lesson.states[name]
-    defaults = {lever: round(StepFunction.of(getattr(settings, lever)).at(start), 3)
-                for lever in LEVER_LABELS}
+    defaults = {
+        lever: round(StepFunction.of(getattr(settings, lever)).at(start), 3)
+        for lever in LEVER_LABELS
+    }
     recent = contracts_between(model, *last) if last else []
     return {
         "defaults": defaults,
-        "spent": {"loans": round(state.financing_spent, 1),
-                  "subsidies": round(state.subsidy_spent, 1)},
+        "spent": {
+            "loans": round(state.financing_spent, 1),
+            "subsidies": round(state.subsidy_spent, 1),
+        },
         "providers": [provider.name for provider in state.providers],
         "share_last_round": round(share_by_state(recent).get(name, 0.0), 3) if recent else None,
         "won_last_round": sum(1 for c in recent if c.provider.home is state),
@@ -110,8 +138,12 @@ def state_card(model: CloudRaceModel, name: str, lesson: ScenarioFile, start: fl
     }
 
 
-def provider_card(model: CloudRaceModel, name: str, forecast: list[dict[str, Any]],
-                  last: tuple[float, float] | None) -> dict[str, Any]:
+def provider_card(
+    model: CloudRaceModel,
+    name: str,
+    forecast: list[dict[str, Any]],
+    last: tuple[float, float] | None,
+) -> dict[str, Any]:
     """A provider's card: capability, cost, installed base, last round, tenders by region."""
     provider = model.providers_by_name[name]
     recent = [c for c in contracts_between(model, *last) if c.provider is provider] if last else []
@@ -124,7 +156,8 @@ def provider_card(model: CloudRaceModel, name: str, forecast: list[dict[str, Any
     installed = sum(government.installed.get(provider, 0.0) for government in model.governments)
     return {
         "home": provider.home.name,
-        "capability": round(provider.capability, 3), "cost_share": round(provider.cost_share, 3),
+        "capability": round(provider.capability, 3),
+        "cost_share": round(provider.cost_share, 3),
         "installed": round(installed, 1),
         "won_last_round": len(recent),
         "value_last_round": round(sum(c.tender.value for c in recent), 1),
@@ -132,20 +165,26 @@ def provider_card(model: CloudRaceModel, name: str, forecast: list[dict[str, Any
     }
 
 
-def government_card(model: CloudRaceModel, iso3: str, forecast: list[dict[str, Any]],
-                    held_last_round: list[dict[str, Any]]) -> dict[str, Any]:
+def government_card(
+    model: CloudRaceModel,
+    iso3: str,
+    forecast: list[dict[str, Any]],
+    held_last_round: list[dict[str, Any]],
+) -> dict[str, Any]:
     """A government's card: debt, dependence, installed base, its tenders with their bids."""
     government = next(g for g in model.governments if g.iso3 == iso3)
     return {
-        "name": government.name, "region": government.region,
+        "name": government.name,
+        "region": government.region,
         "income_group": government.income_group,
         "debt": {lender: round(amount, 1) for lender, amount in government.debt.items()},
         "debt_share_of_gdp": round(government.total_debt() / (government.gdp * 1e3), 4),
         "dependence": {state: round(value, 3) for state, value in government.dependence.items()},
         "alignment": round(government.alignment, 3),
-        "installed": {provider.name: round(value, 1)
-                      for provider, value in sorted(government.installed.items(),
-                                                    key=lambda item: -item[1])},
+        "installed": {
+            provider.name: round(value, 1)
+            for provider, value in sorted(government.installed.items(), key=lambda item: -item[1])
+        },
         "tenders": [tender for tender in forecast if tender["country"] == iso3],
         "last_round": [tender for tender in held_last_round if tender["country"] == iso3],
     }
