@@ -368,3 +368,34 @@ def test_a_bad_calibration_file_is_refused_clearly(tmp_path, capsys):
     assert result.code == 2
     assert str(bad) in result.err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_screening_learns_a_parameter_that_moves_a_statistic_and_not_noise():
+    from sim.calibration_proposal import screening_table
+
+    rng = np.random.default_rng(4)
+    draws = pd.DataFrame({"moves": rng.uniform(0, 1, 300), "noise": rng.uniform(0, 1, 300)})
+    statistics = pd.DataFrame({"deals": 50 * draws["moves"] + rng.normal(0, 5, 300),
+                               "flat": np.zeros(300)})
+    table = screening_table(draws, statistics, 0.27).set_index("parameter")
+    assert table.at["moves", "learned"] and table.at["moves", "statistic"] == "deals"
+    assert not table.at["noise", "learned"]
+
+
+def test_a_prior_proposed_block_cancels_from_the_weights():
+    """The proposal's density factorises: the prior block's density is the prior's, so the
+    weights ``prior / proposal`` vary only through the learned block."""
+    from sim.calibration_proposal import PriorTransition, make_transition
+
+    bounds = {"a": (0.0, 1.0), "b": (2.0, 6.0)}
+    block = PriorTransition({"b": bounds["b"]})
+    assert block.pdf(pd.Series({"b": 3.0})) == pytest.approx(0.25)
+    assert block.pdf(pd.Series({"b": 7.0})) == 0.0
+    transition = make_transition(bounds, ["a"], "multivariate_normal", 1.0)
+    particles = pd.DataFrame({"a": [0.4, 0.5, 0.6], "b": [2.5, 4.0, 5.5]})
+    transition.fit(particles, np.full(3, 1 / 3))
+    near, far = pd.Series({"a": 0.5, "b": 2.1}), pd.Series({"a": 0.5, "b": 5.9})
+    assert transition.pdf(near) == pytest.approx(transition.pdf(far))
+    np.random.seed(1)
+    draws = pd.DataFrame([transition.rvs_single() for _ in range(200)])
+    assert draws["b"].between(2.0, 6.0).all() and draws["b"].std() > 1.0
