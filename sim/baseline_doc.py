@@ -152,13 +152,13 @@ def summary(settings: ScenarioFile) -> str:
 
 def calibrated_list(settings: ScenarioFile) -> str:
     """The calibration parameters with their priors and the baseline's values."""
+    from sim.calibration import lookup_value
+
     calibration = _calibration()
     dumped = settings.model_dump(mode="python")
     lines = ["| calibration parameter | prior | baseline value |", "|---|---|---|"]
     for name, prior in calibration["parameters"].items():
-        node: Any = dumped
-        for part in name.split("."):
-            node = node[part]
+        node = lookup_value(dumped, name)
         what = "factor" if prior.get("scale") else "uniform"
         lines.append(
             f"| `{name}` | {what} {prior['low']:g} – {prior['high']:g} | "

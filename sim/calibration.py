@@ -58,6 +58,7 @@ class FreeParameter(BaseModel):
     high: float
     scale: bool = Field(False, description="Vary a factor on the base value (for step "
                                            "functions) instead of the value itself.")
+    integer: bool = Field(False, description="Round the value to an integer (a count).")
 
 
 class CalibrationSpec(BaseModel):
@@ -82,6 +83,14 @@ class CalibrationSpec(BaseModel):
         "multivariate_normal", description="Perturbation kernel: pyabc's "
         "MultivariateNormalTransition (one covariance for all particles) or LocalTransition "
         "(each particle's covariance from its nearest neighbours, Filippi et al. 2013).")
+    kernel_scaling: float = Field(1.0, gt=0, description="Factor on the learned kernel's "
+                                  "covariance (pyabc's scaling; above 1 widens it).")
+    screening_simulations: int = Field(0, ge=0, description="Prior draws run once each to "
+                                       "choose the learned parameters (0: learn them all); "
+                                       "sim/calibration_proposal.py.")
+    screening_min_correlation: float = Field(0.16, gt=0, lt=1, description="Smallest "
+                                             "absolute Spearman correlation with a statistic "
+                                             "for a parameter to be learned.")
     batch_size: int = Field(1, ge=1, description="Evaluations per pyabc job: more saves "
                             "pyabc's per-job overhead for fast runs (part of the design: it "
                             "changes which evaluations run).")
@@ -108,6 +117,8 @@ class CalibrationResult:
     simulations: int
     wall_seconds: float
     representative: pd.Series
+    screening: pd.DataFrame | None = None
+    """Per parameter: strongest correlation with a statistic and whether it was learned."""
 
 
 def load_spec(path: Path) -> tuple[CalibrationSpec, ScenarioFile]:
@@ -136,20 +147,35 @@ def candidate_values(base: ScenarioFile, spec: CalibrationSpec,
     dumped = base.model_dump(mode="python")
     values: dict[str, Any] = {}
     for key, number in row.items():
-        if spec.parameters[key].scale:
-            current = _lookup(dumped, key)
+        if spec.parameters[key].integer:
+            lookup_value(dumped, key)
+            values[key] = int(round(number))
+        elif spec.parameters[key].scale:
+            current = lookup_value(dumped, key)
             values[key] = ({year: value * number for year, value in current.items()}
                            if isinstance(current, dict) else current * number)
         else:
-            _lookup(dumped, key)
+            lookup_value(dumped, key)
             values[key] = float(number)
     return values
 
 
-def _lookup(tree: dict[str, Any], key: str) -> Any:
-    node: Any = tree
+def _path(key: str) -> list[str | int]:
+    """A key path's parts; ``export_controls[0]`` is the list's item 0."""
+    parts: list[str | int] = []
     for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
+        name, *indices = part.replace("]", "").split("[")
+        parts += [name, *(int(index) for index in indices)]
+    return parts
+
+
+def lookup_value(tree: dict[str, Any], key: str) -> Any:
+    """A copy of the value at a key path of a dumped scenario (UserError if absent)."""
+    node: Any = tree
+    for part in _path(key):
+        found = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node))
+        if not found:
             raise UserError(f"calibration parameter {key}: no such key in the base scenario")
         node = node[part]
     return copy.deepcopy(node)
@@ -160,7 +186,7 @@ def load_scenario_values(base: ScenarioFile, values: dict[str, Any]) -> Scenario
     raw = base.model_dump(mode="python")
     for key, value in values.items():
         node = raw
-        *parents, last = key.split(".")
+        *parents, last = _path(key)
         for part in parents:
             node = node[part]
         node[last] = value
@@ -281,23 +307,34 @@ def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet,
 
     import pyabc
 
+    from sim.calibration_proposal import make_transition, screen
+
     logging.getLogger("ABC").setLevel(logging.INFO if progress else logging.WARNING)
     fitted = targets.role("target")
     if not fitted.targets:
         raise UserError(f"{spec}: no pattern with role 'target' to calibrate on")
     simulator = Simulator(base, spec, fitted)
-    sampler, close = make_sampler(spec.seed, workers, scheduler, spec.batch_size)
+    bounds = {key: (p.low, p.high) for key, p in spec.parameters.items()}
+    url = f"sqlite:///{database.resolve()}"
     started = time.perf_counter()
+    screening = None
+    if resume:
+        learned = stored_learned(url)
+    elif spec.screening_simulations:
+        screening = screen(simulator, bounds, spec.screening_simulations,
+                           spec.screening_min_correlation, spec.seed + 5, workers, progress)
+        learned = list(screening.loc[screening["learned"], "parameter"])
+    else:
+        learned = list(bounds)
+    sampler, close = make_sampler(spec.seed, workers, scheduler, spec.batch_size)
     try:
         abc = pyabc.ABCSMC(
             simulator, prior(spec),
             pyabc.AdaptivePNormDistance(p=2),
             population_size=spec.population_size,
-            transitions=pyabc.LocalTransition() if spec.transition == "local"
-            else pyabc.MultivariateNormalTransition(),
+            transitions=make_transition(bounds, learned, spec.transition, spec.kernel_scaling),
             eps=pyabc.QuantileEpsilon(alpha=spec.epsilon_quantile),
             sampler=sampler)
-        url = f"sqlite:///{database.resolve()}"
         done = 0
         if resume:
             done = int(abc.load(url, 1).max_t) + 1
@@ -306,7 +343,8 @@ def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet,
                                 f"raise max_generations in the calibration file to continue")
         else:
             record = observed or {t.outcome: t.value for t in fitted.targets}
-            abc.new(url, {key: float(record[key]) for key in fitted.outcomes})
+            abc.new(url, {key: float(record[key]) for key in fitted.outcomes},
+                    meta_info={"learned": learned})
         history = abc.run(min_acceptance_rate=spec.min_acceptance_rate,
                           max_nr_populations=spec.max_generations - done,
                           max_total_nr_simulations=spec.max_simulations)
@@ -317,11 +355,21 @@ def calibrate(spec: CalibrationSpec, base: ScenarioFile, targets: TargetSet,
     posterior = posterior_table(history, spec)
     result = CalibrationResult(posterior, generations,
                                stop_reason(generations, spec), int(history.total_nr_simulations),
-                               wall, pd.Series(dtype=float))
+                               wall, pd.Series(dtype=float), screening)
     if representative:
         result.representative = representative_member(result, spec, base, fitted, workers,
                                                       progress)
     return result
+
+
+def stored_learned(url: str) -> list[str]:
+    """The learned parameters stored with a pyabc run (``meta_info`` of ``abc.new``)."""
+    import ast
+
+    import pyabc
+
+    options = ast.literal_eval(pyabc.History(url).get_abc().json_parameters)
+    return list(options["learned"])
 
 
 def generation_table(history) -> pd.DataFrame:

@@ -199,6 +199,10 @@ def write_report(folder: Path, result: CalibrationResult, spec: CalibrationSpec,
     result.posterior.to_csv(folder / "posterior.csv")
     result.generations.to_csv(folder / "generations.csv", index=False)
     table = marginals(result, spec)
+    if result.screening is not None:
+        result.screening.to_csv(folder / "screening.csv", index=False)
+        learned = set(result.screening.loc[result.screening["learned"], "parameter"])
+        table["learned"] = table["parameter"].isin(learned)
     matrix = correlations(result, spec)
     fit = fit_table(result, targets)
     table.to_csv(folder / "marginals.csv", index=False)
@@ -213,8 +217,8 @@ def write_report(folder: Path, result: CalibrationResult, spec: CalibrationSpec,
     lines = [
         f"ABC-SMC (pyabc) with {spec.population_size} particles per generation, one run per "
         f"particle: **{len(result.generations)} generations, {result.simulations} simulations, "
-        f"{result.wall_seconds / 60:.1f} min wall time** with the command at the top of this "
-        f"page. Stopped because the {result.stop_reason}. Final tolerance "
+        f"{result.wall_seconds / 60:.1f} min wall time** (screening included) with the command "
+        f"at the top of this page. Stopped because the {result.stop_reason}. Final tolerance "
         f"{last['epsilon']:.3g} (adaptive distance), acceptance rate "
         f"{last['acceptance_rate']:.3f}, effective sample size {last['ess']:.0f} of "
         f"{int(last['particles'])} particles.",

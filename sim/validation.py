@@ -27,7 +27,7 @@ from sim.metrics import slug
 TARGETS_PATH = Path(__file__).resolve().parent / "data" / "targets.yaml"
 ROLES = ("target", "holdout")
 SIMPLE_OUTCOMES = ("deals", "countries", "financed_share", "china_financed_share",
-                   "named_countries", "first_deal_year")
+                   "named_countries", "first_deal_year", "share_since_2018")
 """Outcomes computed by name; the others are ``region_share_<region>`` or ``fh_share_<status>``."""
 
 
@@ -114,6 +114,8 @@ def record_outcomes(contracts: pd.DataFrame, targets: TargetSet) -> dict[str, fl
             value = float(len(set(target.countries) & set(deals["country"])))
         elif name == "first_deal_year":
             value = float(deals["time"].min()) if count else np.nan
+        elif name == "share_since_2018":
+            value = 100.0 * float((deals["time"] >= 2018).sum()) / count if count else np.nan
         else:
             prefix, group_slug = name.split("_share_")
             column = "region" if prefix == "region" else "fh_status"

@@ -232,16 +232,15 @@ def test_calibration_runs_abc_smc_and_can_be_resumed(tmp_path):
     assert resumed.generations.iloc[:2].equals(result.generations)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fails on the merged Model 2.0 (integration, issue 9): at this small budget (30 particles, 3 "
-    "generations, seed 11) one truth's posterior for demand.tender_rate spans 0.94 of its prior "
-    "(needs < 0.9; 0.60 for the other). Stochastic entry and the other suppliers add chance to "
-    "the deal count, so a tiny population informs the rate less; the budget or the summary "
-    "statistics must change in the inference issue, not the threshold"))
 def test_parameter_recovery_covers_the_truth(tmp_path):
-    """Synthetic records from known values: the posterior 90 % intervals cover them."""
+    """Synthetic records from known values: the posterior 90 % intervals cover them, and the
+    deal count narrows the tender rate, the one parameter these statistics identify (deals and
+    countries in an eight-country world say little about China's budget factor, so only its
+    coverage is checked). Model 2.0's stochastic entry and other suppliers add chance to the
+    deal count: 30 particles and 3 generations left one truth's tender-rate interval at 0.94 of
+    the prior; 60 particles and 4 generations (about 20 s of CPU) give 0.63 and 0.77."""
     _, base = load_spec(REPO / "calibration" / "abc.yaml")
-    spec = small_spec(population_size=30, max_generations=3, seed=11)
+    spec = small_spec(population_size=60, max_generations=4, seed=11)
     truths = draw_truths(spec, 2)
     table = recover(spec, base, COUNTS, truths, tmp_path)
     assert len(table) == 4
@@ -261,24 +260,30 @@ def test_parameter_recovery_coverage_is_near_nominal(tmp_path):
     assert 0.7 <= table["covered"].mean() <= 1.0, table
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 9 item 7 (branch m2data) removed governments.alignment_freedom_weight (initial "
-    "alignment now comes from the UNGA anchor); the shipped posterior and its representative "
-    "member still carry it, so they no longer describe the baseline until the refit of the "
-    "inference issue (which should free governments.alignment_restoring_rate, prior 0.05-0.8)"))
-def test_the_shipped_posterior_and_baseline_agree():
+def test_the_shipped_posterior_is_of_the_calibration_files_parameters():
     spec, _ = load_spec(REPO / "calibration" / "abc.yaml")
-    base = load_scenario(REPO / "scenarios" / "baseline.yaml")
     posterior = pd.read_csv(REPO / "calibration" / "posterior.csv", index_col=0)
     assert len(posterior) >= 1
     assert posterior["weight"].sum() == pytest.approx(1.0)
+    assert "governments.alignment_freedom_weight" not in posterior.columns
     for key, bounds in spec.parameters.items():
         assert posterior[key].between(bounds.low, bounds.high).all(), key
     representative = yaml.safe_load((REPO / "calibration" / "representative.yaml").read_text())
+    assert set(spec.parameters) <= set(representative)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the refit posterior (issue 12, 1,480 simulations, ESS 97 of 150) is installed in "
+    "calibration/, but scenarios/baseline.yaml still holds the pre-2.0 member: adopting the new "
+    "member changes every baseline result and generated doc, so it is the lead's step at merge "
+    "(copy calibration/representative.yaml into the baseline and regenerate)"))
+def test_the_shipped_baseline_is_the_representative_member():
+    from sim.calibration import lookup_value
+
+    base = load_scenario(REPO / "scenarios" / "baseline.yaml")
+    representative = yaml.safe_load((REPO / "calibration" / "representative.yaml").read_text())
     for key, value in representative.items():
-        node = base.model_dump()
-        for part in key.split("."):
-            node = node[part]
+        node = lookup_value(base.model_dump(), key)
         if isinstance(value, dict):
             assert node == pytest.approx({float(k): v for k, v in value.items()})
         else:
@@ -363,3 +368,34 @@ def test_a_bad_calibration_file_is_refused_clearly(tmp_path, capsys):
     assert result.code == 2
     assert str(bad) in result.err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_screening_learns_a_parameter_that_moves_a_statistic_and_not_noise():
+    from sim.calibration_proposal import screening_table
+
+    rng = np.random.default_rng(4)
+    draws = pd.DataFrame({"moves": rng.uniform(0, 1, 300), "noise": rng.uniform(0, 1, 300)})
+    statistics = pd.DataFrame({"deals": 50 * draws["moves"] + rng.normal(0, 5, 300),
+                               "flat": np.zeros(300)})
+    table = screening_table(draws, statistics, 0.27).set_index("parameter")
+    assert table.at["moves", "learned"] and table.at["moves", "statistic"] == "deals"
+    assert not table.at["noise", "learned"]
+
+
+def test_a_prior_proposed_block_cancels_from_the_weights():
+    """The proposal's density factorises: the prior block's density is the prior's, so the
+    weights ``prior / proposal`` vary only through the learned block."""
+    from sim.calibration_proposal import PriorTransition, make_transition
+
+    bounds = {"a": (0.0, 1.0), "b": (2.0, 6.0)}
+    block = PriorTransition({"b": bounds["b"]})
+    assert block.pdf(pd.Series({"b": 3.0})) == pytest.approx(0.25)
+    assert block.pdf(pd.Series({"b": 7.0})) == 0.0
+    transition = make_transition(bounds, ["a"], "multivariate_normal", 1.0)
+    particles = pd.DataFrame({"a": [0.4, 0.5, 0.6], "b": [2.5, 4.0, 5.5]})
+    transition.fit(particles, np.full(3, 1 / 3))
+    near, far = pd.Series({"a": 0.5, "b": 2.1}), pd.Series({"a": 0.5, "b": 5.9})
+    assert transition.pdf(near) == pytest.approx(transition.pdf(far))
+    np.random.seed(1)
+    draws = pd.DataFrame([transition.rvs_single() for _ in range(200)])
+    assert draws["b"].between(2.0, 6.0).all() and draws["b"].std() > 1.0

@@ -11,6 +11,7 @@ import yaml
 from sim.docs import key_path_exists
 from sim.model import BASELINE
 from sim.parameter_sources import (
+    Entry,
     awaiting_prior,
     calibrated_by,
     entry_for,
@@ -56,15 +57,17 @@ def test_every_entry_names_a_schema_parameter_the_baseline_has(baseline, registe
 def test_calibrated_entries_are_exactly_the_calibration_files_parameters(
     baseline, register, calibrated
 ) -> None:
-    marked = {
-        entry_for(key, register).key
+    marked = {  # every concrete parameter an entry marks calibrated, "<name>"/"[i]" expanded
+        key
         for key in resolved_parameters(baseline)
         if entry_for(key, register).basis == "calibrated"
     }
     without_prior = sorted(key for key in marked if calibrated_by(key, calibrated) is None)
     assert not without_prior, f"marked calibrated but not in {CALIBRATION.name}: {without_prior}"
     for name in calibrated:
-        entry = next((register[k] for k in register if name == k or name.startswith(k + ".")), None)
+        entry = entry_for(name, register) or next(
+            (register[k] for k in register if name.startswith(k + ".")), None
+        )
         assert entry is not None and entry.basis == "calibrated", (
             f"{CALIBRATION.name} calibrates {name}, but the register does not mark it calibrated"
         )
@@ -73,12 +76,25 @@ def test_calibrated_entries_are_exactly_the_calibration_files_parameters(
 def test_assumptions_awaiting_a_prior_leave_out_calibrated_and_inert_ones(
     baseline, register, calibrated
 ) -> None:
-    awaiting = awaiting_prior(baseline, register, calibrated)
-    assert "tenders.hardware_internet_falloff" in awaiting
-    assert "bidding.risk_cost" not in awaiting  # read only by the knife-edge switch
-    assert "demand.tender_rate" not in awaiting
-    assert "states.US.reactive.effort_multiplier" not in awaiting
-    assert all(entry_for(key, register).basis == "assumption" for key in awaiting)
+    assert awaiting_prior(baseline, register, calibrated) == []
+    without_falloff = [name for name in calibrated if name != "tenders.hardware_internet_falloff"]
+    assert awaiting_prior(baseline, register, without_falloff) == []  # the register says calibrated
+    reverted = {
+        **register,
+        "tenders.hardware_internet_falloff": Entry(
+            "tenders.hardware_internet_falloff", "assumption"
+        ),
+    }
+    assert awaiting_prior(baseline, reverted, without_falloff) == [
+        "tenders.hardware_internet_falloff"
+    ]
+    inert = {
+        **reverted,
+        "tenders.hardware_internet_falloff": Entry(
+            "tenders.hardware_internet_falloff", "assumption", drives=False
+        ),
+    }
+    assert awaiting_prior(baseline, inert, without_falloff) == []
 
 
 def test_entries_may_stand_for_every_name_and_list_item() -> None:
