@@ -5,7 +5,7 @@ it as saved: the options then do not change it), prints the teacher's address an
 code, then becomes the Solara server (``exec``, as ``cloudrace app`` does) with the front-end
 files from the local cache (``sim.app.assets``). It binds 127.0.0.1 unless ``--lan`` is given;
 then it listens on every interface and students use the LAN address it prints. Either way the
-server is uvicorn serving ``sim.game.asgi:app``: Solara's app behind the join gate
+server is uvicorn serving ``sim.game.asgi:create_app`` (a factory): Solara's app behind the join gate
 (``sim.game.gate``), so every connection must present the join code.
 """
 
@@ -23,7 +23,7 @@ from sim.game.roles import DEFAULT_GOVERNMENTS
 from sim.shipped import shipped_folder
 
 APP_MODULE = "sim.game.app"
-ASGI_APP = "sim.game.asgi:app"
+ASGI_APP = "sim.game.asgi:create_app"
 SESSION_ENV = "CLOUDRACE_GAME_FOLDER"
 URL_ENV = "CLOUDRACE_GAME_URL"
 BASELINE = shipped_folder("scenarios") / "baseline.yaml"
@@ -178,6 +178,7 @@ def command_classroom(args: argparse.Namespace) -> int:
             sys.executable,
             "-m",
             "uvicorn",
+            "--factory",
             ASGI_APP,
             "--host",
             host,
