@@ -41,6 +41,8 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench_app import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (benchmarks/ is on the path)
+
 from sim.game.engine import Game  # noqa: E402
 from sim.model import BASELINE  # noqa: E402
 
@@ -70,15 +72,6 @@ GOVERNMENTS = (
     "ETH",
     "ZMB",
 )
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WATCH = """([heading, status]) => {
   window.__shown = null;
   const done = () => {
@@ -198,7 +191,7 @@ def main() -> int:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
                 )
                 started = time.monotonic()
                 screens = []

@@ -427,7 +427,7 @@ class Government(Agent):
         push = 0.0
         for name, state in self.model.states.items():
             reach = self.dependence[name]
-            direction = 1.0 if state.bloc == "west" else -1.0
+            direction = bloc_direction(state.bloc)
             push += direction * settings.alignment_pressure_response * reach * (
                 state.security_pressure + state.promotion)
             self.scrutiny += reach * (settings.scrutiny_pressure_response * state.security_pressure
@@ -587,7 +587,7 @@ class Government(Agent):
         else:
             comply_chance = chance_compliance_probability(event.compliance_propensity, leverage,
                                                           self.dependence[state.name])
-        direction = 1.0 if state.bloc == "west" else -1.0
+        direction = bloc_direction(state.bloc)
         if draw < comply_chance:
             self.model.coercion_outcomes[state.name]["complied"] += 1
             self.alignment = min(max(self.alignment + direction * event.alignment_shift, -1), 1)
@@ -634,6 +634,12 @@ class Government(Agent):
         self.update_dependence()
         self.update_bars()
         self.respond_to_pressure()
+
+
+def bloc_direction(bloc: str) -> float:
+    """Which way a state's pull moves alignment on the China (-1) to west (+1) axis: a state on
+    neither side (the other suppliers' home) pulls nowhere."""
+    return {"west": 1.0, "china": -1.0}.get(bloc, 0.0)
 
 
 def _rival_blocs(bloc: str, other: str) -> bool:

@@ -19,6 +19,7 @@ from conftest import run_cli
 from matplotlib.colors import to_rgba
 
 from sim.country_panel import load_panel
+from sim.government import bloc_direction
 from sim.market.choice import logit_probabilities, nested_logit_probabilities, unfunded_share
 from sim.market.coercion import (
     chance_compliance_probability,
@@ -580,3 +581,19 @@ def test_the_odds_grant_elements_are_the_codes():
     assert us, "the ODD no longer quotes US EXIM's grant elements"
     for quoted, rate in zip(us.groups(), (0.019, 0.051), strict=True):
         assert float(quoted) == round(grant_element(rate, 10.5, 0.5, 0.05, 2), 2)
+
+
+def test_a_state_on_neither_side_pulls_alignment_nowhere():
+    """The other suppliers' home (bloc none) has no side on the China-west axis: its pressure
+    and promotion move scrutiny but not alignment (a state outside both blocs used to push
+    governments toward China)."""
+    assert (bloc_direction("west"), bloc_direction("china"), bloc_direction("none")) == (1, -1, 0)
+    settings = load_scenario(
+        BASELINE, values={"states.Others.security_pressure": 1.0, "states.Others.promotion": 1.0}
+    )
+    model = CloudRaceModel(CloudRaceScenario.from_settings(settings, rng=1))
+    government = next(iter(model.governments))
+    government.dependence = {name: 0.0 for name in model.states} | {"Others": 1.0}
+    government.alignment = government.alignment_anchor
+    government.respond_to_pressure()
+    assert government.alignment == government.alignment_anchor

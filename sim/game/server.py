@@ -5,8 +5,8 @@ it as saved: the options then do not change it), prints the teacher's address an
 code, then becomes the Solara server (``exec``, as ``cloudrace app`` does) with the front-end
 files from the local cache (``sim.app.assets``). It binds 127.0.0.1 unless ``--lan`` is given;
 then it listens on every interface and students use the LAN address it prints. Either way the
-server is uvicorn serving ``sim.game.asgi:create_app`` (a factory): Solara's app behind the join gate
-(``sim.game.gate``), so every connection must present the join code.
+server is uvicorn serving ``sim.game.asgi:create_app`` (a factory): Solara's app behind the
+join gate (``sim.game.gate``), so every connection must present the join code.
 """
 
 from __future__ import annotations
