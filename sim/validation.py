@@ -27,7 +27,7 @@ from sim.metrics import slug
 TARGETS_PATH = Path(__file__).resolve().parent / "data" / "targets.yaml"
 ROLES = ("target", "holdout")
 SIMPLE_OUTCOMES = ("deals", "countries", "financed_share", "china_financed_share",
-                   "named_countries", "first_deal_year", "share_since_2018")
+                   "named_countries", "first_deal_year", "share_since_2018", "bundled_share")
 """Outcomes computed by name; the others are ``region_share_<region>`` or ``fh_share_<status>``."""
 
 
@@ -116,6 +116,9 @@ def record_outcomes(contracts: pd.DataFrame, targets: TargetSet) -> dict[str, fl
             value = float(deals["time"].min()) if count else np.nan
         elif name == "share_since_2018":
             value = 100.0 * float((deals["time"] >= 2018).sum()) / count if count else np.nan
+        elif name == "bundled_share":
+            value = 100.0 * float(deals["bundled_hardware"].astype(bool).sum()) / count \
+                if count else np.nan
         else:
             prefix, group_slug = name.split("_share_")
             column = "region" if prefix == "region" else "fh_status"

@@ -54,7 +54,7 @@ def test_the_patterns_are_the_public_record_with_their_roles():
     assert values["deals"] == 70 and values["countries"] == 41
     assert values["region_share_africa"] == 36 and values["fh_share_partly_free"] == 43
     assert TARGETS.cutoff == pytest.approx(2021.33)
-    assert len(FITTED.targets) == 10
+    assert len(FITTED.targets) == 11 and values["bundled_share"] == 60
     holdouts = TARGETS.role("holdout").outcomes
     assert {"financed_share", "china_financed_share", "named_countries",
             "first_deal_year"} <= set(holdouts)
@@ -78,6 +78,7 @@ def test_outcomes_count_huawei_deals_before_the_cutoff_only():
         "fh_status": ["Partly Free", "Partly Free", "Free", "Not Free"],
         "loan_usd_m": [10.0, 0.0, 5.0, 3.0],
         "financing_state": ["China", "", "US", "China"],
+        "bundled_hardware": [True, False, True, True],
     })
     outcomes = record_outcomes(contracts, TARGETS)
     assert outcomes["deals"] == 2 and outcomes["countries"] == 1
@@ -85,6 +86,7 @@ def test_outcomes_count_huawei_deals_before_the_cutoff_only():
     assert outcomes["fh_share_partly_free"] == 100.0 and outcomes["fh_share_free"] == 0.0
     assert outcomes["financed_share"] == 50.0 and outcomes["china_financed_share"] == 100.0
     assert outcomes["named_countries"] == 1 and outcomes["first_deal_year"] == 2010.0
+    assert outcomes["bundled_share"] == 50.0
 
 
 def test_a_target_passes_when_the_mean_lies_within_its_band():
