@@ -141,12 +141,19 @@ def load_spec(path: Path) -> tuple[CalibrationSpec, ScenarioFile]:
     return spec, base
 
 
-def candidate_values(base: ScenarioFile, spec: CalibrationSpec,
-                     row: dict[str, float]) -> dict[str, Any]:
-    """Scenario overrides for a candidate; a ``scale`` parameter multiplies the base value."""
+def candidate_values(base: ScenarioFile, spec: CalibrationSpec, row: dict[str, float],
+                     skip_missing: bool = False) -> dict[str, Any]:
+    """Scenario overrides for a candidate; a ``scale`` parameter multiplies the base value.
+
+    ``skip_missing`` (for applying posterior members to policy scenarios): a parameter of a
+    part the scenario does not have, such as the magnitude of an export control a scenario
+    removes, is left out instead of refused.
+    """
     dumped = base.model_dump(mode="python")
     values: dict[str, Any] = {}
     for key, number in row.items():
+        if skip_missing and not has_value(dumped, key):
+            continue
         if spec.parameters[key].integer:
             lookup_value(dumped, key)
             values[key] = int(round(number))
@@ -167,6 +174,15 @@ def _path(key: str) -> list[str | int]:
         name, *indices = part.replace("]", "").split("[")
         parts += [name, *(int(index) for index in indices)]
     return parts
+
+
+def has_value(tree: dict[str, Any], key: str) -> bool:
+    """Whether a dumped scenario has a value at the key path."""
+    try:
+        lookup_value(tree, key)
+    except UserError:
+        return False
+    return True
 
 
 def lookup_value(tree: dict[str, Any], key: str) -> Any:

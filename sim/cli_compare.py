@@ -167,7 +167,9 @@ def command_compare(args: argparse.Namespace) -> int:
     for (structure, switches), (member, row) in itertools.product(structures.items(),
                                                                  members.items()):
         fitted = {name: load_scenario_values(
-            settings, {**(candidate_values(settings, spec, row) if row else {}), **switches})
+            settings,
+            {**(candidate_values(settings, spec, row, skip_missing=True) if row else {}),
+             **switches})
             for name, settings in scenarios.items()}
         for replication, replication_seed in enumerate(seeds):
             draw = Draw(member, replication, replication_seed, structure)

@@ -262,3 +262,23 @@ def check_brief_renders_offline(path: Path) -> None:
         assert len(widths) == 2 and min(widths) > 100
         browser.close()
     assert [url for url in requests if not url.startswith(("file://", "data:"))] == []
+
+
+def test_posterior_members_leave_out_parameters_of_parts_a_scenario_removes():
+    """A policy scenario without the US export controls still runs under posterior members
+    that carry the controls' calibrated magnitudes: those parameters are left out there."""
+    from sim.calibration import candidate_values, load_spec
+    from sim.errors import UserError
+    from sim.scenario import load_scenario
+
+    spec, base = load_spec(REPO / "calibration" / "abc.yaml")
+    key = "states.US.export_controls[0].capability_loss"
+    assert key in spec.parameters
+    row = {key: 0.1}
+    assert candidate_values(base, spec, row) == {key: 0.1}
+    without = load_scenario(
+        REPO / "scenarios" / "baseline.yaml", values={"states.US.export_controls": []}
+    )
+    assert candidate_values(without, spec, row, skip_missing=True) == {}
+    with pytest.raises(UserError):
+        candidate_values(without, spec, row)
