@@ -197,8 +197,11 @@ def lookup_value(tree: dict[str, Any], key: str) -> Any:
     return copy.deepcopy(node)
 
 
-def load_scenario_values(base: ScenarioFile, values: dict[str, Any]) -> ScenarioFile:
-    """The base scenario with ``values`` (key path -> value) applied and re-validated."""
+def load_scenario_values(base: ScenarioFile, values: dict[str, Any],
+                         label: str = "calibration values") -> ScenarioFile:
+    """The base scenario with ``values`` (key path -> value) applied and re-validated; values
+    the schema refuses (e.g. a scale factor that takes a policy scenario's lever out of its
+    bounds) give one UserError naming ``label`` and the keys."""
     raw = base.model_dump(mode="python")
     for key, value in values.items():
         node = raw
@@ -206,7 +209,10 @@ def load_scenario_values(base: ScenarioFile, values: dict[str, Any]) -> Scenario
         for part in parents:
             node = node[part]
         node[last] = value
-    return ScenarioFile.model_validate(raw)
+    try:
+        return ScenarioFile.model_validate(raw)
+    except ValidationError as error:
+        raise UserError(format_validation_error(label, error, [])) from None
 
 
 def distance(means: dict[str, float], targets: TargetSet) -> float:

@@ -169,7 +169,8 @@ def command_compare(args: argparse.Namespace) -> int:
         fitted = {name: load_scenario_values(
             settings,
             {**(candidate_values(settings, spec, row, skip_missing=True) if row else {}),
-             **switches})
+             **switches},
+            f"scenario {name} under posterior member {member} and structure {structure}")
             for name, settings in scenarios.items()}
         for replication, replication_seed in enumerate(seeds):
             draw = Draw(member, replication, replication_seed, structure)

@@ -282,3 +282,18 @@ def test_posterior_members_leave_out_parameters_of_parts_a_scenario_removes():
     assert candidate_values(without, spec, row, skip_missing=True) == {}
     with pytest.raises(UserError):
         candidate_values(without, spec, row)
+
+
+def test_values_the_schema_refuses_give_one_message_not_a_traceback():
+    """A posterior member's scale factor can take a policy scenario's lever out of its bounds:
+    the comparison stops with one message naming the scenario, the member and the key."""
+    from sim.calibration import load_scenario_values
+    from sim.errors import UserError
+    from sim.scenario import load_scenario
+
+    base = load_scenario(REPO / "scenarios" / "baseline.yaml")
+    with pytest.raises(UserError) as refused:
+        load_scenario_values(base, {"states.US.technical_assistance": {2006: 2.0}},
+                             "scenario x under posterior member 3")
+    message = str(refused.value)
+    assert "posterior member 3" in message and "states.US.technical_assistance" in message
