@@ -166,8 +166,15 @@ def plot_marginals(result: CalibrationResult, spec: CalibrationSpec, path: Path)
     figure.savefig(path, dpi=100)
 
 
-def plot_correlations(matrix: pd.DataFrame, path: Path) -> None:
-    """Heat map of the posterior's pairwise correlations."""
+def plot_correlations(matrix: pd.DataFrame, path: Path, most: int = 20) -> None:
+    """Heat map of the posterior's pairwise correlations; with more than ``most`` parameters,
+    of the ``most`` whose largest correlation with another is strongest (the CSV has them all:
+    a 131-parameter map is a 6,000-pixel image nobody can read)."""
+    total = len(matrix)
+    if total > most:
+        off_diagonal = matrix.abs().where(~np.eye(total, dtype=bool))
+        keep = off_diagonal.max().sort_values(ascending=False).index[:most]
+        matrix = matrix.loc[keep, keep]
     size = 2.5 + 0.45 * len(matrix)
     figure, axis = subplots(figsize=(size + 1, size))
     image = axis.imshow(matrix.to_numpy(), cmap="PuOr_r", vmin=-1, vmax=1)
@@ -178,7 +185,8 @@ def plot_correlations(matrix: pd.DataFrame, path: Path) -> None:
         for j in range(len(labels)):
             axis.text(j, i, f"{matrix.iat[i, j]:.2f}", ha="center", va="center", fontsize=6)
     figure.colorbar(image, ax=axis, label="weighted correlation")
-    axis.set_title("Posterior correlations between calibrated parameters", fontsize=9)
+    shown = "" if len(matrix) == total else f" (the {len(matrix)} of {total} most correlated)"
+    axis.set_title(f"Posterior correlations between calibrated parameters{shown}", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
 
