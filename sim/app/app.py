@@ -409,7 +409,7 @@ def Page() -> None:
                 for control in LEVER_CONTROLS:
                     if control.label in shown or advanced_on.value:
                         LeverInput(control, levers, change_lever)
-                if advanced_on.value:
+                if advanced_on.value or SEED_LABEL in shown:
                     solara.HTML(
                         tag="div", unsafe_innerHTML=f"{SEED_LABEL}: <b>{key.value.seed}</b>"
                     )
@@ -417,11 +417,12 @@ def Page() -> None:
                         label="",
                         value=float(key.value.seed),
                         min=1,
-                        max=100,
+                        max=100 if advanced_on.value else 10,
                         step=1,
                         thumb_label=False,
                         on_value=change_seed,
                     )
+                if advanced_on.value:
                     solara.HTML(
                         tag="div",
                         unsafe_innerHTML="Seconds per year while playing: "
@@ -429,19 +430,6 @@ def Page() -> None:
                     )
                     solara.SliderFloat(
                         label="", value=interval, min=0.1, max=2.0, step=0.05, thumb_label=False
-                    )
-                elif SEED_LABEL in shown:
-                    solara.HTML(
-                        tag="div", unsafe_innerHTML=f"{SEED_LABEL}: <b>{key.value.seed}</b>"
-                    )
-                    solara.SliderFloat(
-                        label="",
-                        value=float(key.value.seed),
-                        min=1,
-                        max=10,
-                        step=1,
-                        thumb_label=False,
-                        on_value=change_seed,
                     )
                 solara.HTML(tag="div", unsafe_innerHTML=notice.value, classes=["cloudrace-notice"])
                 if saved.value:
