@@ -205,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cloudrace: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except ImportError as error:
+        # Ctrl-C or SIGTERM while a C extension initialises (the lazy imports of a command)
+        # surfaces as "ImportError: initialization failed" caused by the KeyboardInterrupt.
+        if not isinstance(error.__cause__, KeyboardInterrupt):
+            raise
+        print("cloudrace: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except OSError as error:
         if error.errno not in FILE_SYSTEM_REFUSALS:
             raise

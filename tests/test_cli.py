@@ -455,3 +455,27 @@ def test_installed_console_script_answers_help(tmp_path: Path):
                              text=True, timeout=60, check=False)
     assert process.returncode == 0
     assert process.stdout.startswith("usage: cloudrace")
+
+
+def test_an_interrupt_while_a_c_extension_initialises_is_an_interruption(monkeypatch, capsys):
+    """SIGTERM during a command's lazy import of a C extension surfaces as "ImportError:
+    initialization failed" caused by the KeyboardInterrupt (the fault suite found it): it
+    ends as an interruption with one message, not a traceback; other import errors propagate."""
+    import sim.cli as cli
+
+    def interrupted_import(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise ImportError("initialization failed") from interrupt
+
+    monkeypatch.setattr(cli, "command_scenarios", interrupted_import)
+    assert cli.main(["scenarios"]) == cli.EXIT_INTERRUPTED
+    assert capsys.readouterr().err == "cloudrace: interrupted; nothing was written\n"
+
+    def broken_import(args):
+        raise ImportError("no module named nowhere")
+
+    monkeypatch.setattr(cli, "command_scenarios", broken_import)
+    with pytest.raises(ImportError):
+        cli.main(["scenarios"])
